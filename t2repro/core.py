@@ -86,12 +86,12 @@ def set_seed(seed:int # one seed for python, numpy and torch
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 def git_revision()->str:
-    "The checkout's git commit (with `+dirty` if it has uncommitted changes), or 'unknown'."
+    "The checkout's git commit (`+dirty` if the library or notebooks have uncommitted or untracked changes), or 'unknown'."
     try:
         root = repo_path()
         rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
         if not rev: return 'unknown'
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 't2repro', 'nbs', 'settings.ini'], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
         return rev + ('+dirty' if dirty else '')
     except Exception: return 'unknown'
 

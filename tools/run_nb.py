@@ -45,4 +45,4 @@ if __name__ == '__main__':
     if '--skip-flags' in args:
         i = args.index('--skip-flags'); skip = args[i+1].split(','); del args[i:i+2]
     for p in args: run(p, skip)
-    subprocess.run(['nbdev_clean', '--fname', *args], check=False)
+    for p in args: subprocess.run(['nbdev_clean', '--fname', p], check=False)
