@@ -1,0 +1,149 @@
+"""The docs site builds without Quarto and opens in a real browser (headless Debian Chromium).
+
+Builds the fallback site (`python tools/render_site.py`) from a copy of the checkout in a temporary folder (so the
+checkout's `_proc/`, `nbs/sidebar.yml` and `t2repro/_modidx.py` are left alone), serves it on localhost, and checks in
+Chromium, driven through ChromeDriver's W3C WebDriver HTTP API (no Python client needed), that the index and a notebook
+page show their title, a figure that loaded and a table. CI installs the browser with
+`apt-get install -y chromium chromium-driver`; without Chromium the test is skipped, saying so.
+"""
+import base64, functools, http.server, json, os, shutil, socket, struct, subprocess, sys, threading, time, zlib
+import urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
+CHROMEDRIVER = shutil.which('chromedriver')
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1200,900']
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='Chromium is not installed (CI: apt-get install -y chromium chromium-driver)')
+
+def _png(w=16, h=8) -> bytes:
+    "A small valid PNG, made without any imaging library."
+    raw = b''.join(b'\x00' + bytes([200, 40, 40]) * w for _ in range(h))
+    chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
+
+FIXTURE = {'cells': [
+    {'cell_type': 'markdown', 'metadata': {}, 'source': '# Docs fixture\n> A page with a figure and a table.'},
+    {'cell_type': 'markdown', 'metadata': {}, 'source': '## A table\n| ratio | value |\n|---|---|\n| a | 1.0 |'},
+    {'cell_type': 'code', 'metadata': {}, 'execution_count': 1, 'source': 'plot()', 'outputs': [
+        {'output_type': 'display_data', 'metadata': {}, 'data': {'image/png': base64.b64encode(_png()).decode(), 'text/plain': '<Figure>'}}]}],
+    'metadata': {'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'}}, 'nbformat': 4, 'nbformat_minor': 5}
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "Build the site from a copy of the checkout, plus a fixture notebook guaranteeing a figure and a table."
+    repo = tmp_path_factory.mktemp('repo')
+    for f in ('settings.ini', 'setup.py', 'pyproject.toml', 'README.md'):
+        if (ROOT/f).exists(): shutil.copy2(ROOT/f, repo/f)
+    ignore = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '_proc', '_site', '_docs')
+    for d in ('nbs', 't2repro', 'tools'): shutil.copytree(ROOT/d, repo/d, ignore=ignore)
+    (repo/'nbs'/'99_docs_fixture.ipynb').write_text(json.dumps(FIXTURE))
+    out = repo/'_site'
+    r = subprocess.run([sys.executable, 'tools/render_site.py', '--out', str(out), '--no-mathjax'], cwd=repo,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out
+
+@pytest.fixture(scope='module')
+def server(site):
+    "The site served on localhost by http.server in a thread."
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown(); httpd.server_close()
+
+def _free_port():
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+PROBE = """return {title: document.title, h1: (document.querySelector('h1.title') || {}).textContent || '',
+  imgs: Array.from(document.images).map(i => ({src: i.getAttribute('src') || '', loaded: i.complete && i.naturalWidth > 0})),
+  tables: document.querySelectorAll('table').length,
+  nav: Array.from(document.querySelectorAll('nav.sidebar a')).map(a => a.getAttribute('href'))};"""
+
+class WebDriver:
+    "Just enough of the W3C WebDriver protocol, spoken to chromedriver over HTTP."
+    def __init__(self):
+        self.port = _free_port()
+        self.proc = subprocess.Popen([CHROMEDRIVER, f'--port={self.port}'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                if self._call('GET', '/status')['value'].get('ready'): break
+            except OSError: time.sleep(0.1)
+        self.profile = Path(os.environ.get('TMPDIR', '/tmp'))/f'chromium-profile-{self.port}'
+        caps = {'browserName': 'chrome', 'goog:chromeOptions': {'binary': CHROMIUM, 'args': FLAGS + [f'--user-data-dir={self.profile}']}}
+        self.sid = self._call('POST', '/session', {'capabilities': {'alwaysMatch': caps}})['value']['sessionId']
+    def _call(self, method, path, body=None):
+        req = urllib.request.Request(f'http://127.0.0.1:{self.port}{path}', method=method,
+                                     data=None if body is None else json.dumps(body).encode(), headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(req, timeout=60) as r: return json.loads(r.read())
+    def probe(self, url):
+        self._call('POST', f'/session/{self.sid}/url', {'url': url})  # returns once the page has loaded
+        return self._call('POST', f'/session/{self.sid}/execute/sync', {'script': PROBE, 'args': []})['value']
+    def close(self):
+        try: self._call('DELETE', f'/session/{self.sid}')
+        finally:
+            self.proc.terminate(); self.proc.wait(10); shutil.rmtree(self.profile, ignore_errors=True)
+
+def _dump_dom_probe(url, tmp):
+    "Without chromedriver: Chromium's --dump-dom, and the figure checked by decoding its data URI."
+    from html.parser import HTMLParser
+    dom = subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={tmp}', '--dump-dom', url], capture_output=True, text=True, timeout=120).stdout
+    class P(HTMLParser):
+        title, h1, imgs, tables, nav, _in = '', '', [], 0, [], None
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == 'img':
+                src = a.get('src') or ''
+                ok = src.startswith('data:image/png;base64,') and base64.b64decode(src.split(',', 1)[1])[:8] == b'\x89PNG\r\n\x1a\n'
+                self.imgs.append({'src': src, 'loaded': ok})
+            if tag == 'table': self.tables += 1
+            if tag == 'a' and 'href' in a and self._in == 'nav': self.nav.append(a['href'])
+            if tag == 'nav': self._in = 'nav'
+            if tag in ('title', 'h1'): self._in = tag
+        def handle_endtag(self, tag):
+            if tag in ('title', 'h1', 'nav'): self._in = None
+        def handle_data(self, d):
+            if self._in == 'title': self.title += d
+            if self._in == 'h1': self.h1 += d
+    p = P(); p.feed(dom)
+    return dict(title=p.title, h1=p.h1, imgs=p.imgs, tables=p.tables, nav=p.nav)
+
+@pytest.fixture(scope='module')
+def browser(tmp_path_factory):
+    if CHROMEDRIVER:
+        wd = WebDriver(); yield wd.probe; wd.close()
+    else: yield lambda url: _dump_dom_probe(url, tmp_path_factory.mktemp('profile'))
+
+def _pages(site):
+    "(page, html) of every notebook page, the index first."
+    return sorted(((p.name, p.read_text()) for p in site.glob('*.html')), key=lambda x: x[0] != 'index.html')
+
+def test_site_has_a_page_per_notebook(site):
+    nbs = [p for p in (ROOT/'nbs').glob('*.ipynb')]
+    assert (site/'index.html').exists()
+    assert len(list(site.glob('*.html'))) >= len(nbs) + 1  # every notebook, and the fixture
+    for name, text in _pages(site):
+        assert '<h1 class="title">' in text, name
+        assert 'Traceback' not in text or name != 'index.html'
+
+def test_index_in_browser(server, browser):
+    info = browser(f'{server}/index.html')
+    assert info['h1'].strip() and 't2repro' in info['title'], info
+    hrefs = [h for h in info['nav'] if h.endswith('.html')]
+    assert len(hrefs) >= 3, info['nav']  # the sidebar links every notebook, in notebook order
+    for h in hrefs:  # and every link resolves
+        with urllib.request.urlopen(f'{server}/{h}', timeout=30) as r: assert r.status == 200, h
+
+def test_notebook_page_in_browser(server, site, browser):
+    # a real notebook page with a figure and a table if there is one yet, else the fixture page
+    pick = next((n for n, t in _pages(site) if '<img' in t and '<table' in t and n != 'docs_fixture.html' and n != 'index.html'),
+                '99_docs_fixture.html' if (site/'99_docs_fixture.html').exists() else 'docs_fixture.html')
+    info = browser(f'{server}/{pick}')
+    assert info['h1'].strip() and info['h1'].strip() in info['title'], info
+    assert info['imgs'] and all(i['src'] for i in info['imgs']), info['imgs']
+    assert any(i['loaded'] for i in info['imgs']), f'no figure loaded on {pick}'
+    assert info['tables'] >= 1, f'no <table> on {pick}'
