@@ -37,7 +37,9 @@ class SVFConfig:
         if isinstance(self.kinds, str): self.kinds = tuple(k.strip() for k in self.kinds.split(',') if k.strip())
         self.kinds = tuple(self.kinds)
         if isinstance(self.layers, (list, tuple, range)): self.layers = [int(i) for i in self.layers]
-    def to_dict(self)->dict: return {**asdict(self), 'kinds': list(self.kinds)}
+    def to_dict(self)->dict:
+        "The config as a plain dict (saved with every expert)."
+        return {**asdict(self), 'kinds': list(self.kinds)}
 
 # %% ../nbs/02_svf.ipynb #f3659cc0
 def params_to_z(p:torch.Tensor, # raw parameter
@@ -153,7 +155,9 @@ class SVFHandle:
         "The trainable raw parameters (for an optimiser)."
         return list(self.params.values())
 
-    def n_params(self)->int: return sum(p.numel() for p in self.params.values())
+    def n_params(self)->int:
+        "Number of trainable values (one per singular value of every target)."
+        return sum(p.numel() for p in self.params.values())
 
     def expert(self, **meta):
         "The current z as an `Expert` (see `expert_from_handle`)."
@@ -255,8 +259,12 @@ class Expert:
     z: dict                                    # {param name: 1-D fp32 tensor}
     meta: dict = field(default_factory=dict)   # base model, targets, fingerprint, svf config, training config, ...
     @property
-    def names(self)->list: return list(self.z)
-    def n_params(self)->int: return sum(v.numel() for v in self.z.values())
+    def names(self)->list:
+        "The target parameter names, in order."
+        return list(self.z)
+    def n_params(self)->int:
+        "Number of values in the expert."
+        return sum(v.numel() for v in self.z.values())
     def __repr__(self): return f'Expert({len(self.z)} matrices, {self.n_params():,} values, meta keys {sorted(self.meta)})'
 
 def expert_from_handle(handle:SVFHandle, # a live SVF handle (after training)

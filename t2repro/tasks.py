@@ -68,7 +68,9 @@ class Task:
         rows = self._local(split, d) if src == 'local' else self._hub(split)
         return [dict(r) for r in rows]
 
-    def user_message(self, row)->str: raise NotImplementedError
+    def user_message(self, row)->str:
+        "The text of the user turn for `row` (the question and the answer-format instruction)."
+        raise NotImplementedError
     def messages(self, row)->list:
         "Zero-shot chat messages for `row`."
         sys = [dict(role='system', content=self.system)] if self.system else []
@@ -81,12 +83,18 @@ class Task:
                              'instruct model\'s tokenizer or set `tokenizer.chat_template`')
         return tokenizer.apply_chat_template(self.messages(row), tokenize=False, add_generation_prompt=True)
 
-    def extract(self, text:str, row=None): raise NotImplementedError
-    def is_correct(self, row, answer)->bool: raise NotImplementedError
+    def extract(self, text:str, row=None):
+        "The answer found in a model output `text` (a number, normalised LaTeX, a letter or a program), or None."
+        raise NotImplementedError
+    def is_correct(self, row, answer)->bool:
+        "Whether an extracted `answer` is correct for `row`."
+        raise NotImplementedError
     def reward(self, row, answer)->float:
         "The paper's reward: +1 for a correct answer, -1 otherwise."
         return 1.0 if self.is_correct(row, answer) else -1.0
-    def target(self, row)->str: raise NotImplementedError
+    def target(self, row)->str:
+        "The reference solution the model should produce for `row` (for next-token training)."
+        raise NotImplementedError
 
 # %% ../nbs/03_tasks.ipynb #ad04d9e5
 _NUM = r'-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+'
@@ -297,7 +305,9 @@ class ARC(Task):
     instruction = 'Answer with the letter of the correct choice only.'
 
     @property
-    def subset(self)->str: return {'arc_easy': 'Easy', 'arc_challenge': 'Challenge'}[self.name]
+    def subset(self)->str:
+        "ARC's subset name for this task ('Easy' or 'Challenge')."
+        return {'arc_easy': 'Easy', 'arc_challenge': 'Challenge'}[self.name]
     def _pick(self, split, get):
         "Rows of `split`, given `get(official_split)`: the authors' parity split of ARC-Easy train, else the official files."
         if self.subset == 'Easy' and split in ('train', 'val', 'fewshot'): return get('train')[1::2] if split == 'val' else get('train')[0::2]
@@ -314,8 +324,12 @@ class ARC(Task):
             return [_arc_row(r['id'], r['question'], r['choices']['text'], r['choices']['label'], r['answerKey']) for r in recs]
         return self._pick(split, get)
 
-    def choices(self, row)->list: return list(row['labels'])
-    def answer_label(self, row)->str: return row['answer']
+    def choices(self, row)->list:
+        "The choice labels of `row`, always letters (A, B, ...)."
+        return list(row['labels'])
+    def answer_label(self, row)->str:
+        "The letter of the correct choice."
+        return row['answer']
     def user_message(self, row):
         opts = '\n'.join(f'{l}. {c}' for l, c in zip(row['labels'], row['choices']))
         return f"{row['question']}\n\n{opts}\n\n{self.instruction}"
@@ -375,7 +389,9 @@ class CodeTask(Task):
     def is_correct(self, row, answer)->bool:
         raise NotImplementedError(f'{self.name} is judged by running tests: build them with `test_program(row, program)` and '
                                   'run them with `t2repro.sandbox.run_program`, or score with `t2repro.evaluate`')
-    def test_program(self, row, program:str)->tuple: raise NotImplementedError
+    def test_program(self, row, program:str)->tuple:
+        "`(program, tests)` to run in `t2repro.sandbox` for a candidate `program` of `row`."
+        raise NotImplementedError
 
 def _mbpp_entry_point(code:str, tests:list)->str|None:
     "The function of `code` that the first test calls."
