@@ -1,0 +1,16 @@
+"""README.md is generated from nbs/index.ipynb (tools/make_readme.py) and its first lines give the two commands."""
+import subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def test_readme_in_sync_with_index():
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'make_readme.py'), '--check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr or r.stdout
+
+def test_readme_starts_with_the_two_commands():
+    head = (ROOT/'README.md').read_text().splitlines()[:15]
+    text = '\n'.join(head)
+    assert 'pip install -e ".[dev]"' in text and 't2repro demo' in text, 'set-up + main job command missing from the first lines'
+    assert 'bash tools/test.sh' in text, 'test command missing from the first lines'
+    assert 'bash tools/test.sh' in (ROOT/'.ci'/'run').read_text(), '.ci/run must run the README test command'
