@@ -86,12 +86,12 @@ _HIDDEN = ('/root', '/home')
 _PATH = '/usr/local/bin:/usr/bin:/bin'
 
 def _python_dirs()->list[str]:
-    "Folders the interpreter needs that live under a hidden folder (so bwrap must bind them back)."
+    "Folders the interpreter needs that live under a hidden folder or /tmp (so bwrap must bind them back)."
     import site, sysconfig
     cands = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable),
              os.path.dirname(os.path.realpath(sys.executable)), *site.getsitepackages(), *sysconfig.get_paths().values()}
     cands = sorted(os.path.realpath(c) for c in cands if c and os.path.isdir(c))
-    cands = [c for c in cands if any(c == h or c.startswith(h + '/') for h in _HIDDEN)]
+    cands = [c for c in cands if any(c == h or c.startswith(h + '/') for h in (*_HIDDEN, '/tmp'))]  # e.g. a venv in /tmp
     return [c for i, c in enumerate(cands) if not any(c.startswith(o + '/') or c == o for o in cands[:i])]
 
 def _command(level:str, # "bwrap" | "unshare" | "none"
