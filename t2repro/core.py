@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['atomic_write_bytes', 'atomic_save_json', 'load_json', 'atomic_torch_save', 'repo_path', 'cache_dir', 'data_dir',
-           'set_seed', 'git_revision', 'bootstrap_ci', 'write_results', 'results_table']
+__all__ = ['atomic_write_bytes', 'atomic_save_json', 'load_json', 'atomic_torch_save', 'checkout_root', 'repo_path', 'cache_dir',
+           'data_dir', 'set_seed', 'git_revision', 'bootstrap_ci', 'paired_bootstrap', 'write_results', 'results_table']
 
 # %% ../nbs/00_core.ipynb #856ee4ea
 def atomic_write_bytes(path, # file to write
@@ -52,12 +52,19 @@ def atomic_torch_save(obj, # anything `torch.save` takes (tensors, dicts, optimi
     return atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/00_core.ipynb #05f22552
+def checkout_root(starts=None # folders to search upwards from (default: the current folder, then this module's folder)
+                 )->Path|None:
+    "The t2repro source checkout (the folder with `settings.ini` for `t2repro` and `nbs/`), or None if there is none."
+    if starts is None: starts = [Path.cwd()] + ([Path(__file__).resolve().parent] if '__file__' in globals() else [])
+    for s in starts:
+        for d in [Path(s).resolve(), *Path(s).resolve().parents]:
+            ini = d/'settings.ini'
+            if ini.is_file() and (d/'nbs').is_dir() and 'lib_name = t2repro' in ini.read_text(errors='replace'): return d
+    return None
+
 def repo_path(*parts)->Path:
-    "A path inside the source checkout (the folder holding `settings.ini`), or the current folder if installed."
-    here = Path(__file__).resolve().parent if '__file__' in globals() else Path.cwd()
-    for d in [Path.cwd(), *Path.cwd().parents, here, *here.parents]:
-        if (d/'settings.ini').exists() and (d/'nbs').is_dir(): return d.joinpath(*parts)
-    return Path.cwd().joinpath(*parts)
+    "A path inside the source checkout, or inside the current folder if t2repro runs without one (installed)."
+    return (checkout_root() or Path.cwd()).joinpath(*parts)
 
 def cache_dir(*parts)->Path:
     "t2repro's cache folder: `$T2REPRO_CACHE`, else `~/.cache/t2repro`."
@@ -65,18 +72,18 @@ def cache_dir(*parts)->Path:
     d = d.joinpath(*parts); d.mkdir(parents=True, exist_ok=True)
     return d
 
-# %% ../nbs/00_core.ipynb #95114169
-def data_dir(data_dir=None # an explicit folder; else `$T2REPRO_DATA`, else a `shared/data` next to the checkout
+# %% ../nbs/00_core.ipynb #3349895e
+def data_dir(folder=None # an explicit data folder (a command's `--data-dir`); else `$T2REPRO_DATA`, else `data/` of the checkout
             )->Path|None:
-    "The folder of offline task data (GSM8K, MATH, MBPP, HumanEval, ARC), or None if there is none."
-    if data_dir is not None:
-        p = Path(data_dir).expanduser()
-        if not p.is_dir(): raise FileNotFoundError(f'data_dir {p} does not exist')
+    "The folder of offline task data (GSM8K, MATH, MBPP, HumanEval, ARC, OK-VQA), or None if there is none."
+    origin = 'data_dir'
+    if folder is None and os.environ.get('T2REPRO_DATA'): folder, origin = os.environ['T2REPRO_DATA'], '$T2REPRO_DATA'
+    if folder is not None:
+        p = Path(folder).expanduser()
+        if not p.is_dir(): raise FileNotFoundError(f'{origin} {p} is not a folder: point it to a folder laid out like the repository\'s data/')
         return p
-    if os.environ.get('T2REPRO_DATA'): return data_dir(os.environ['T2REPRO_DATA'])
-    for d in [repo_path(), *repo_path().parents]:
-        if (d/'shared'/'data').is_dir(): return d/'shared'/'data'
-    return None
+    root = checkout_root()
+    return root/'data' if root is not None and (root/'data').is_dir() else None
 
 # %% ../nbs/00_core.ipynb #e7bc39bb
 def set_seed(seed:int # one seed for python, numpy and torch
@@ -85,13 +92,17 @@ def set_seed(seed:int # one seed for python, numpy and torch
     import torch
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-def git_revision()->str:
+def git_revision(root=None # a git checkout (default: this one)
+                )->str:
     "The checkout's git commit (`+dirty` if the library or notebooks have uncommitted or untracked changes), or 'unknown'."
     try:
-        root = repo_path()
-        rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        if not rev: return 'unknown'
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 't2repro', 'nbs', 'settings.ini'], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        root = Path(root) if root is not None else checkout_root()
+        if root is None: return 'unknown'
+        git = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True, timeout=10)
+        r = git('rev-parse', '--show-toplevel', 'HEAD')
+        top, rev = (r.stdout.split() + ['', ''])[:2] if r.returncode == 0 else ('', '')
+        if not rev or Path(top).resolve() != Path(root).resolve(): return 'unknown'  # not the root of a git repository
+        dirty = git('status', '--porcelain', '--', 't2repro', 'nbs', 'settings.ini').stdout.strip()
         return rev + ('+dirty' if dirty else '')
     except Exception: return 'unknown'
 
@@ -107,6 +118,18 @@ def bootstrap_ci(values, # per-sample scores (e.g. 0/1 correctness)
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(1)
     return float(v.mean()), float(np.quantile(means, alpha/2)), float(np.quantile(means, 1-alpha/2))
+
+# %% ../nbs/00_core.ipynb #0b6beb0e
+def paired_bootstrap(a, # per-item scores of method A (e.g. 0/1 correctness)
+                     b, # per-item scores of method B on the same items, in the same order
+                     n_boot:int=2000, # bootstrap resamples
+                     alpha:float=0.05, # 1 - confidence level
+                     seed:int=0 # resampling seed
+                    )->tuple:
+    "Mean paired difference `a - b` and its percentile-bootstrap (1-alpha) interval over items: `(delta, low, high)`."
+    a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    if a.size != b.size: raise ValueError(f'paired_bootstrap needs scores of the same items: got {a.size} and {b.size} values')
+    return bootstrap_ci(a - b, n_boot=n_boot, alpha=alpha, seed=seed)
 
 # %% ../nbs/00_core.ipynb #c8b39e0c
 def write_results(path, # e.g. `results/table1.json`
