@@ -12,8 +12,9 @@ from pathlib import Path
 from .core import data_dir as find_data_dir
 
 # %% auto #0
-__all__ = ['TASKS', 'resolve_source', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'last_boxed', 'normalize_latex',
-           'latex_equiv', 'MATH', 'extract_letter', 'ARC', 'extract_code', 'CodeTask', 'MBPP', 'HumanEval', 'get_task']
+__all__ = ['TASKS', 'resolve_source', 'Records', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'last_boxed',
+           'normalize_latex', 'latex_equiv', 'MATH', 'extract_letter', 'ARC', 'extract_code', 'CodeTask', 'MBPP',
+           'HumanEval', 'get_task']
 
 # %% ../nbs/03_tasks.ipynb #a4a4c1a9
 def resolve_source(data_dir=None, # explicit data folder, else `t2repro.core.data_dir()`'s search
@@ -24,27 +25,85 @@ def resolve_source(data_dir=None, # explicit data folder, else `t2repro.core.dat
     if source not in ('auto', 'local', 'hub'): raise ValueError(f'source must be "auto", "local" or "hub", not {source!r}')
     if source == 'hub': return 'hub', None
     d = find_data_dir(data_dir)
-    if d is not None and (d/folder).is_dir(): return 'local', d/folder
-    if source == 'local':
-        where = f'{d/folder} does not exist' if d is not None else 'no data folder was found'
-        raise FileNotFoundError(f'local {folder} data: {where}; pass data_dir= or set $T2REPRO_DATA to a folder laid out like shared/data')
-    return 'hub', None
+    if d is None:
+        if source == 'local': raise FileNotFoundError(f'local {folder} data: no data folder was found (not in a t2repro checkout); '
+                                                      'pass data_dir= (--data-dir) or set $T2REPRO_DATA to a folder laid out like the repository\'s data/')
+        return 'hub', None
+    if not (d/folder).is_dir():
+        raise FileNotFoundError(f'{d/folder}: missing task data folder: the data folder {d} has no {folder}/ '
+                                f'(copy data/{folder}/ of the t2repro repository there)')
+    return 'local', d/folder
+
+class Records(tuple):
+    "Records of one data file (or hub split), remembering where they came from for error messages."
+    where:str = ''          # the file (or hub dataset) they came from
+    lines:tuple|None = None # the line number of each record (None: records of a JSON array)
+
+    def at(self, i:int)->str:
+        "Where record `i` is, e.g. `.../train.jsonl, line 12`."
+        return f'{self.where}, line {self.lines[i]}' if self.lines else f'{self.where}, record {i + 1}'
+
+def _data_file(d, # a task's data folder
+               *parts # the file's path inside it
+              )->Path:
+    "The file `d/parts`, or its gzip-compressed twin `….gz`; an error naming the file if neither exists."
+    p = Path(d).joinpath(*parts)
+    for c in (p, p.with_name(p.name + '.gz')):
+        if c.is_file(): return c
+    raise FileNotFoundError(f'{p}: missing task data file (nor {p.name}.gz); copy it from data/{Path(d).name}/ of the t2repro '
+                            'repository (its SOURCE.md says where it comes from)')
+
+def _read_records(path # a `.jsonl` / `.json` (array) file, or either gzip-compressed
+                 )->Records:
+    "The records of a data file (cached while the file is unchanged); a bad line is an error naming file and line."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'{path}: missing task data file')
+    st = path.stat()
+    return _read_cached(path, st.st_mtime_ns, st.st_size)
 
 @lru_cache(maxsize=32)
-def _read_records(path:Path)->tuple:
-    "Records of a `.jsonl`, `.jsonl.gz` or `.json` (array) file, cached by path."
-    if not path.exists(): raise FileNotFoundError(f'{path}: missing task data file (see the SOURCE.md beside it)')
-    if path.suffix == '.json': return tuple(json.loads(path.read_text()))
-    opener = gzip.open if path.suffix == '.gz' else open
-    with opener(path, 'rt', encoding='utf-8') as f: return tuple(json.loads(l) for l in f if l.strip())
+def _read_cached(path:Path, mtime_ns:int, size:int)->Records:
+    try:
+        with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8') as f: text = f.read()
+    except (OSError, EOFError, UnicodeDecodeError) as e: raise ValueError(f'{path}: cannot read ({type(e).__name__}: {e})') from None
+    lines = None
+    if path.name.removesuffix('.gz').endswith('.json'):
+        try: recs = json.loads(text)
+        except json.JSONDecodeError as e: raise ValueError(f'{path}, line {e.lineno}: not valid JSON ({e.msg}, column {e.colno})') from None
+        if not isinstance(recs, list): raise ValueError(f'{path}: expected a JSON array of records, found a {type(recs).__name__}')
+    else:
+        recs, lines = [], []
+        for i, l in enumerate(text.split('\n'), 1):
+            if not l.strip(): continue
+            try: recs.append(json.loads(l))
+            except json.JSONDecodeError as e: raise ValueError(f'{path}, line {i}: not valid JSON ({e.msg}, column {e.colno})') from None
+            lines.append(i)
+    out = Records(recs); out.where, out.lines = str(path), (tuple(lines) if lines is not None else None)
+    bad = next((i for i, r in enumerate(out) if not isinstance(r, dict)), None)
+    if bad is not None: raise ValueError(f'{out.at(bad)}: expected a JSON object, found a {type(out[bad]).__name__}')
+    return out
 
-def _hub_rows(path:str, config:str|None, split:str)->list:
+def _convert(recs:Records, # records of one file (or hub split)
+             fn # `fn(i, record)` -> row
+            )->list:
+    "`fn` applied to every record; a missing field or a bad value is an error naming the file, the line and the field."
+    out, at = [], recs.at if isinstance(recs, Records) else (lambda i: f'record {i + 1}')
+    for i, r in enumerate(recs):
+        try: out.append(fn(i, r))
+        except KeyError as e: raise ValueError(f'{at(i)}: missing field {e.args[0]!r}') from None
+        except (TypeError, AttributeError, ValueError, IndexError) as e:
+            raise ValueError(f'{at(i)}: bad record ({type(e).__name__}: {e})') from None
+    return out
+
+def _hub_rows(path:str, config:str|None, split:str)->Records:
     "Records of a Hugging Face dataset split (needs the network or the `datasets` cache)."
     import datasets
-    try: return [dict(r) for r in datasets.load_dataset(path, config, split=split)]
+    try: recs = [dict(r) for r in datasets.load_dataset(path, config, split=split)]
     except Exception as e:
         raise FileNotFoundError(f'could not load {path} ({config}, {split}) from the Hugging Face hub ({type(e).__name__}: {e}). '
-                                'Offline? Pass data_dir= or set $T2REPRO_DATA to a folder laid out like shared/data.') from None
+                                'Offline? Pass data_dir= (--data-dir) or set $T2REPRO_DATA to a folder laid out like the repository\'s data/.') from None
+    out = Records(recs); out.where = f'hub dataset {path} ({config}, {split})'
+    return out
 
 # %% ../nbs/03_tasks.ipynb #df144348
 @dataclass
@@ -132,11 +191,11 @@ class GSM8K(Task):
     folder = 'gsm8k'
     instruction = 'Solve the problem step by step. End your response with a final line of the form "The answer is N", where N is a number.'
 
-    def _rows(self, recs, file): return [dict(id=f'{file}/{i}', question=r['question'], solution=r['answer'],
-                                              answer=parse_number(r['answer'].split('####')[-1])) for i, r in enumerate(recs)]
+    def _rows(self, recs, file): return _convert(recs, lambda i, r: dict(id=f'{file}/{i}', question=r['question'], solution=r['answer'],
+                                                                        answer=parse_number(r['answer'].split('####')[-1])))
     def _pick(self, rows, split): return rows if split == 'test' else rows[1::2] if split == 'val' else rows[0::2]
     def _file(self, split): return 'test' if split == 'test' else 'train'
-    def _local(self, split, d): return self._pick(self._rows(_read_records(d/f'{self._file(split)}.jsonl'), self._file(split)), split)
+    def _local(self, split, d): return self._pick(self._rows(_read_records(_data_file(d, f'{self._file(split)}.jsonl')), self._file(split)), split)
     def _hub(self, split): return self._pick(self._rows(_hub_rows('openai/gsm8k', 'main', self._file(split)), self._file(split)), split)
 
     def user_message(self, row): return f"{row['question']}\n\n{self.instruction}"
@@ -254,13 +313,14 @@ class MATH(Task):
     instruction = 'Solve the problem step by step. Put your final answer within \\boxed{}.'
 
     def _local(self, split, d):
-        if split == 'test': return [_math_row(r, r['unique_id']) for r in _read_records(d/'prm800k_math_splits'/'test.jsonl')]
-        if split == 'test_full': return [_math_row(r, f"test_full/{r['idx']}") for r in _read_records(d/'math-evaluation-harness'/'test.jsonl')]
-        return [_math_row(r, r['unique_id']) for r in _read_records(d/'MATH-train'/'train.jsonl')]
+        if split == 'test': return _convert(_read_records(_data_file(d, 'prm800k_math_splits', 'test.jsonl')), lambda i, r: _math_row(r, r['unique_id']))
+        if split == 'test_full':
+            return _convert(_read_records(_data_file(d, 'math-evaluation-harness', 'test.jsonl')), lambda i, r: _math_row(r, f"test_full/{r['idx']}"))
+        return _convert(_read_records(_data_file(d, 'MATH-train', 'train.jsonl')), lambda i, r: _math_row(r, r['unique_id']))
     def _hub(self, split):
-        if split == 'test': return [_math_row(r, r['unique_id']) for r in _hub_rows('HuggingFaceH4/MATH-500', None, 'test')]
+        if split == 'test': return _convert(_hub_rows('HuggingFaceH4/MATH-500', None, 'test'), lambda i, r: _math_row(r, r['unique_id']))
         tag, hs = ('test_full', 'test') if split == 'test_full' else ('train', 'train')
-        return [_math_row(r, f'{tag}/{s}/{i}') for s in _MATH_SUBJECTS for i, r in enumerate(_hub_rows('EleutherAI/hendrycks_math', s, hs))]
+        return [row for s in _MATH_SUBJECTS for row in _convert(_hub_rows('EleutherAI/hendrycks_math', s, hs), lambda i, r: _math_row(r, f'{tag}/{s}/{i}'))]
 
     def user_message(self, row): return f"{row['problem']}\n\n{self.instruction}"
     def extract(self, text, row=None)->str|None:
@@ -314,14 +374,14 @@ class ARC(Task):
         return get({'fewshot': 'train', 'val': 'dev'}.get(split, split))
     def _local(self, split, d):
         def get(s):
-            recs = _read_records(d/f'ARC-{self.subset}-{s.title()}.jsonl')
-            return [_arc_row(r['id'], r['question']['stem'], [c['text'] for c in r['question']['choices']],
-                             [c['label'] for c in r['question']['choices']], r['answerKey']) for r in recs]
+            recs = _read_records(_data_file(d, f'ARC-{self.subset}-{s.title()}.jsonl'))
+            return _convert(recs, lambda i, r: _arc_row(r['id'], r['question']['stem'], [c['text'] for c in r['question']['choices']],
+                                                        [c['label'] for c in r['question']['choices']], r['answerKey']))
         return self._pick(split, get)
     def _hub(self, split):
         def get(s):
             recs = _hub_rows('allenai/ai2_arc', f'ARC-{self.subset}', {'dev': 'validation'}.get(s, s))
-            return [_arc_row(r['id'], r['question'], r['choices']['text'], r['choices']['label'], r['answerKey']) for r in recs]
+            return _convert(recs, lambda i, r: _arc_row(r['id'], r['question'], r['choices']['text'], r['choices']['label'], r['answerKey']))
         return self._pick(split, get)
 
     def choices(self, row)->list:
@@ -426,11 +486,12 @@ class MBPP(CodeTask):
         return [rows[i] for i in sorted(perm[200:] if split == 'val' else perm[:200])]
     def _local(self, split, d):
         f = 'sanitized-mbpp.json' if self.variant == 'sanitized' else 'mbpp.jsonl'
-        return self._pick([self._row(r) for r in _read_records(d/f)], split)
+        return self._pick(_convert(_read_records(_data_file(d, f)), lambda i, r: self._row(r)), split)
     def _hub(self, split):
         cfg = 'sanitized' if self.variant == 'sanitized' else 'full'
-        recs = [r for s in ('train', 'validation', 'test', 'prompt') for r in _hub_rows('google-research-datasets/mbpp', cfg, s)]
-        return self._pick([self._row(r) for r in recs], split)
+        rows = [row for s in ('train', 'validation', 'test', 'prompt')
+                for row in _convert(_hub_rows('google-research-datasets/mbpp', cfg, s), lambda i, r: self._row(r))]
+        return self._pick(rows, split)
 
     def user_message(self, row):
         return f"{row['text']}\nYour code should pass this test:\n```python\n{row['test_list'][0]}\n```\n{self.instruction}"
@@ -451,12 +512,12 @@ class HumanEval(CodeTask):
     instruction = 'Complete the following Python function. Write the whole function, including its signature, in a single ```python code block.'
 
     def _pick(self, recs, split):
-        rows = [dict(id=r['task_id'], prompt=r['prompt'], entry_point=r['entry_point'],
-                     canonical_solution=r['canonical_solution'], test=r['test']) for r in recs]
+        rows = _convert(recs, lambda i, r: dict(id=r['task_id'], prompt=r['prompt'], entry_point=r['entry_point'],
+                                                canonical_solution=r['canonical_solution'], test=r['test']))
         if split == 'test': return rows
         held = set(random.Random(self.fewshot_seed).sample(range(len(rows)), self.fewshot_n))
         return [r for i, r in enumerate(rows) if (i in held) == (split == 'fewshot')]
-    def _local(self, split, d): return self._pick(_read_records(d/'HumanEval.jsonl.gz'), split)
+    def _local(self, split, d): return self._pick(_read_records(_data_file(d, 'HumanEval.jsonl')), split)
     def _hub(self, split): return self._pick(_hub_rows('openai/openai_humaneval', None, 'test'), split)
 
     def user_message(self, row): return f"{self.instruction}\n\n```python\n{row['prompt'].strip()}\n```"
