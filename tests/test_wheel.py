@@ -1,16 +1,36 @@
 """The wheel is complete: built from a clean copy of the sources, installed in a fresh venv, it runs `t2repro --help`
 and imports every module that the checkout's `t2repro/` holds (discovered, so new notebooks are covered at once).
 
-The venv uses `--system-site-packages` so torch and friends are not reinstalled; `pip install --no-deps --force-reinstall`
-puts t2repro itself in the venv, and every check runs from an empty working directory and asserts that `t2repro`
-is imported from the venv, not from the editable checkout.
+Torch and friends are not reinstalled: the new venv sees the *running* interpreter's site-packages through a `.pth`
+file (not `--system-site-packages`, which would point at the base interpreter and miss a venv's packages). Plain
+folder lines in a `.pth` are not themselves scanned for `.pth` files, so the checkout's editable install is not
+activated in the new venv. `pip install --no-deps --force-reinstall` puts t2repro itself in the venv (its own
+site-packages comes first on `sys.path`), and every check runs from an empty working directory and asserts that
+`t2repro` is imported from the venv, not from the editable checkout.
 """
-import json, os, shutil, subprocess, sys, venv
+import json, os, shutil, subprocess, sys, sysconfig, venv
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(p.stem for p in (ROOT/'t2repro').glob('*.py') if p.stem != '__init__')
+
+def _current_site_dirs() -> list:
+    "The site-packages folders the running interpreter imports from (a venv's own, the user's, the base's), checkout excluded."
+    out = []
+    for p in sys.path:
+        if p and os.path.isdir(p) and Path(p).name in ('site-packages', 'dist-packages') and ROOT not in Path(p).resolve().parents:
+            out.append(str(Path(p).resolve()))
+    return list(dict.fromkeys(out))
+
+def _venv_seeing_current_packages(env: Path, with_pip: bool) -> Path:
+    "A fresh venv whose interpreter also imports the running interpreter's packages (appended after its own)."
+    venv.EnvBuilder(system_site_packages=False, with_pip=with_pip, clear=True).create(env)
+    py = env/'bin'/'python'
+    purelib = subprocess.run([str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+                             capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    (Path(purelib)/'_t2repro_test_parent_env.pth').write_text('\n'.join(_current_site_dirs()) + '\n')
+    return py
 
 @pytest.fixture(scope='module')
 def wheel_env(tmp_path_factory):
@@ -26,12 +46,11 @@ def wheel_env(tmp_path_factory):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     whl, = dist.glob('t2repro-*.whl')
     env = tmp/'venv'
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env)
-    py = env/'bin'/'python'
+    py = _venv_seeing_current_packages(env, with_pip=False)
     r = subprocess.run([sys.executable, '-m', 'pip', '--python', str(py), 'install', '--no-deps', '--force-reinstall',
                         '--no-index', '--quiet', str(whl)], capture_output=True, text=True, timeout=600)
     if r.returncode and 'no such option: --python' in r.stderr:  # pip < 22.3: use the venv's own pip
-        venv.EnvBuilder(system_site_packages=True, with_pip=True, clear=True).create(env)
+        py = _venv_seeing_current_packages(env, with_pip=True)
         r = subprocess.run([str(py), '-m', 'pip', 'install', '--no-deps', '--force-reinstall', '--no-index', '--quiet', str(whl)],
                            capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -67,3 +86,13 @@ def test_import_every_module_from_wheel(wheel_env):
     info = json.loads(r.stdout.strip().splitlines()[-1])
     assert Path(info['file']).resolve().is_relative_to(wheel_env['env'].resolve()), f"t2repro came from {info['file']}, not the wheel"
     assert set(MODULES) <= set(info['mods']), f'the installed package lacks {set(MODULES) - set(info["mods"])}'
+
+def test_data_from_wheel(wheel_env):
+    "Outside a checkout the installed package has no data folder (the tasks use the hub); $T2REPRO_DATA points to one."
+    code = ("import t2repro.core as c, t2repro.tasks as t\n"
+            "d = c.data_dir(); print(d)\n"
+            "if d is not None: print(len(t.get_task('humaneval').load('test')))")
+    r = _run(wheel_env, wheel_env['py'], '-c', code)
+    assert r.returncode == 0 and r.stdout.split() == ['None'], r.stdout + r.stderr[-2000:]
+    r = _run(wheel_env | {'environ': wheel_env['environ'] | {'T2REPRO_DATA': str(ROOT/'data')}}, wheel_env['py'], '-c', code)
+    assert r.returncode == 0 and r.stdout.split() == [str(ROOT/'data'), '164'], r.stdout + r.stderr[-2000:]
