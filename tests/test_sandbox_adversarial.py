@@ -366,3 +366,28 @@ def test_cli_in_process(tmp_path, capsys):
 def test_bad_input_raises():
     with pytest.raises(TypeError): run_program(None)
     with pytest.raises(ValueError): run_program('pass', memory_mb=0)
+
+# --- every isolation level, forced ---------------------------------------------------------------------------------
+KILL_PARENT = 'import os\nos.kill(os.getppid(), 9)\nimport time; time.sleep(0.2)\n'
+
+@pytest.mark.parametrize('drop', [True, False], ids=['fresh-uid', 'same-uid'])
+@pytest.mark.parametrize('level', ['bwrap', 'unshare', 'none'])
+def test_kill_parent_under_every_level(level, drop):
+    "A job that kills its parent never passes, under any level (a namespace's PID 1 ignores SIGKILL, so the job's parent must not be one)."
+    if drop and os.geteuid() != 0: pytest.skip('a fresh uid needs root')
+    if level != 'none' and not sandbox._probe(level, drop): pytest.skip(f'isolation {level!r} (fresh uid: {drop}) does not work on this machine')
+    kw = dict(timeout=10, memory_mb=1024, max_procs=64, max_output=10_000)
+    v = sandbox._run(KILL_PARENT, 'assert True\n', level, drop, **kw)
+    assert (v.passed, v.isolation) == (False, level) and v.status in ('failed', 'killed'), v
+    w = sandbox._run('import os\nprint(os.getpid(), os.getppid())\n', None, level, drop, **kw)
+    assert w.passed and 1 not in map(int, w.stdout.split()), w   # neither the job nor its parent is a PID 1
+
+def test_forced_fallback_by_env():
+    "T2REPRO_SANDBOX=unshare starts the search at the fallback; the verdict says which level ran, and the attack still fails."
+    code = ('import json; from t2repro.sandbox import run_program, isolation_level\n'
+            f'v = run_program({KILL_PARENT!r}, "assert True\\n"); print(json.dumps([isolation_level(), v.passed, v.isolation]))')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, T2REPRO_SANDBOX='unshare'))
+    assert r.returncode == 0, r.stderr[-2000:]
+    level, passed, isolation = json.loads(r.stdout.strip().splitlines()[-1])
+    assert level in ('unshare', 'none') and isolation == level and passed is False
