@@ -290,6 +290,7 @@ def _hub_cached(repo_id:str)->bool:
 def resolve_model(name:str # a preset name, a local folder or a hub id
                  )->tuple:
     "Where `name` loads from, without waiting on the network: `(kind, source, offline)`, kind in preset-tiny | embedded | local | hub."
+    name = str(name)
     if name in PRESETS and PRESETS[name].hub_id is None: return 'preset-tiny', name, True
     if name == DEFAULT_MODEL and not os.environ.get('T2REPRO_EMBEDDED_FROM_HUB'): return 'embedded', name, True
     src = PRESETS[name].hub_id if name in PRESETS else name
@@ -314,7 +315,7 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
               ):
     "`(model, tokenizer)` for a preset, hub id or local folder; the embedded default loads offline."
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaNextForConditionalGeneration, AutoProcessor
-    kind, src, offline = resolve_model(name)
+    kind, src, offline = resolve_model(name); name = str(name)
     if kind == 'preset-tiny': model, tok = tiny_model(name)
     elif kind == 'embedded': model, tok = load_embedded(dtype)
     else:
