@@ -12,14 +12,14 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import atomic_write_bytes
-from .models import svf_targets
+from .models import svf_targets, _LAYER_RE
 from .svd import Factors, weights_fingerprint
 
 # %% auto #0
 __all__ = ['EXPERT_FORMAT', 'SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose',
            'factored_linear', 'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'SVF', 'svf_forward',
            'ExpertNotFoundError', 'Expert', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix',
-           'Mixture', 'svf_param_count']
+           'Mixture', 'z_by_kind', 'plot_z', 'svf_param_count']
 
 # %% ../nbs/02_svf.ipynb #bf2781b8
 @dataclass
@@ -430,6 +430,35 @@ class Mixture:
     def __enter__(self): return self
     def __exit__(self, *exc): self.restore()
     def __repr__(self): return f'Mixture({self.K} experts over {len(self.names)} matrices)'
+
+# %% ../nbs/02_svf.ipynb #7a19838e
+def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
+             )->dict:
+    "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows."
+    out = {}
+    for n, z in getattr(expert, 'z', expert).items():
+        m = _LAYER_RE.search(n.removesuffix('.weight'))
+        if m is None: raise ValueError(f'{n} is not a decoder-layer target matrix')
+        out.setdefault(m.group(2), []).append((int(m.group(1)), z.float()))
+    return {k: ([i for i, _ in sorted(v, key=lambda t: t[0])], torch.stack([z for _, z in sorted(v, key=lambda t: t[0])]))
+            for k, v in out.items()}
+
+def plot_z(expert, # an `Expert` (or a `{name: z}` dict)
+           title:str='' # figure title
+          ):
+    "Heat maps of z (layer × singular-value index), one panel per matrix kind, on a colour scale centred on the median."
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+    kinds = z_by_kind(expert)
+    allz = torch.cat([Z.flatten() for _, Z in kinds.values()])
+    med, span = float(allz.median()), float((allz - allz.median()).abs().max()) or 1e-6
+    fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False)
+    for ax, (k, (layers, Z)) in zip(axs[0], kinds.items()):
+        im = ax.imshow(Z.numpy(), aspect='auto', cmap='RdBu_r', norm=TwoSlopeNorm(med, med - span, med + span), interpolation='nearest')
+        ax.set_title(k, fontsize=9); ax.set_xlabel('singular value index'); ax.set_ylabel('layer')
+        ax.set_yticks(range(len(layers)), [str(i) for i in layers])
+    fig.colorbar(im, ax=axs[0].tolist(), label='z'); fig.suptitle(title, fontsize=10)
+    return fig
 
 # %% ../nbs/02_svf.ipynb #ad285bd0
 def svf_param_count(model, # any model (meta is fine)
