@@ -444,20 +444,23 @@ def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
             for k, v in out.items()}
 
 def plot_z(expert, # an `Expert` (or a `{name: z}` dict)
-           title:str='' # figure title
+           title:str='', # figure title
+           ref:dict|None=None # a `{name: z}` to subtract (e.g. the initial z), to show the change
           ):
     "Heat maps of z (layer × singular-value index), one panel per matrix kind, on a colour scale centred on the median."
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
-    kinds = z_by_kind(expert)
+    z = getattr(expert, 'z', expert)
+    kinds = z_by_kind({n: v - ref[n] for n, v in z.items()} if ref is not None else z)
     allz = torch.cat([Z.flatten() for _, Z in kinds.values()])
     med, span = float(allz.median()), float((allz - allz.median()).abs().max()) or 1e-6
-    fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False)
+    fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False, layout='constrained')
     for ax, (k, (layers, Z)) in zip(axs[0], kinds.items()):
         im = ax.imshow(Z.numpy(), aspect='auto', cmap='RdBu_r', norm=TwoSlopeNorm(med, med - span, med + span), interpolation='nearest')
-        ax.set_title(k, fontsize=9); ax.set_xlabel('singular value index'); ax.set_ylabel('layer')
-        ax.set_yticks(range(len(layers)), [str(i) for i in layers])
-    fig.colorbar(im, ax=axs[0].tolist(), label='z'); fig.suptitle(title, fontsize=10)
+        ax.set_title(k, fontsize=9); ax.set_xlabel('singular value index')
+        step = max(1, len(layers) // 6); ax.set_yticks(range(0, len(layers), step), [str(i) for i in layers[::step]])
+    axs[0][0].set_ylabel('layer')
+    fig.colorbar(im, ax=axs[0].tolist(), label='z − ref' if ref is not None else 'z'); fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/02_svf.ipynb #ad285bd0
