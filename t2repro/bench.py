@@ -191,7 +191,7 @@ def measure_mixture_switch(model, # the model (base weights)
     K, g = len(zs), torch.Generator().manual_seed(cfg.seed)
     mx = Mixture(model, factors, [{n: z[n] for n in names} for z in zs])
     moved = {n: (K + 1) * B.shape[1] // 2 for n, B in mx.B.items()}   # elements per copy: read + write = (K + 1) matrices
-    scratch = torch.empty(max(moved.values()))
+    scratch = torch.zeros(max(moved.values()))   # touched once, so no page faults are timed
     def copy_():
         for B in mx.B.values(): scratch[:B.shape[1]].copy_(B[0])
     def traffic():
