@@ -4,25 +4,27 @@
 
 # %% ../nbs/11_bench.ipynb #c9bc2cf3
 from __future__ import annotations
-import os, re, gc, sys, copy, json, math, time, shlex, argparse, tempfile, statistics, subprocess
+import re, gc, sys, copy, json, time, shlex, argparse, tempfile, statistics, subprocess, contextlib
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
 from .core import write_results, load_json, repo_path, set_seed
-from .models import load_model, tiny_model, svf_targets, DEFAULT_MODEL
+from .models import load_model, tiny_model, svf_targets, TARGET_KINDS, DEFAULT_MODEL
+from .svf import SVF, Mixture, merge, restore
 
 # %% auto #0
 __all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
            'measure_cache_reload', 'random_experts', 'measure_merged_inference', 'switch_flops', 'measure_switch',
-           'mixture_plan', 'mixture_switch_', 'measure_mixture_switch', 'rl_batch', 'rl_step', 'lora_model',
-           'measure_steps', 'memory_child', 'measure_peak_memory', 'bench_prompts', 'measure_generation', 'run_bench',
-           'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
+           'mixture_names', 'measure_mixture_switch', 'rl_batch', 'rl_step', 'lora_model', 'measure_steps',
+           'memory_child', 'measure_peak_memory', 'bench_prompts', 'measure_generation', 'run_bench', 'ratio_table',
+           'save_bench', 'bench_cli', 'plot_ratios']
 
 # %% ../nbs/11_bench.ipynb #bb479d25
 TARGETS = {  # name: (comparison, limit, what is divided by what)
     'merged_inference':                 ('<=', 1.01, 'forward with an expert merged / base forward, same batch'),
     'switch_vs_gemm':                   ('<=', 1.2,  "expert switch (recompose every target W' for a new z) / torch.mm of the same FLOPs"),
     'mixture_switch_vs_copy':           ('<=', 1.5,  'mixture switch (W\' = c·Σ α_k B_k from K precomposed experts) / a copy of the same weight bytes'),
+    'mixture_switch_vs_traffic':        ('<=', 1.5,  'mixture switch / a copy of the bytes the switch must move (read K matrices, write one)'),
     'svf_vs_lora_step_time':            ('<=', 1.15, 'SVF RL step (factored) / LoRA q,v r16 RL step, same model, batch, lengths'),
     'svf_vs_lora_peak_memory':          ('<=', 1.2,  'peak RSS of SVF RL training / of LoRA RL training (one process each)'),
     'dense_recompose_vs_svf_step_time': ('>=', 1.8,  "authors' SVF step (recompose dense W' every forward) / our factored SVF step"),
@@ -138,14 +140,10 @@ def measure_merged_inference(model, # the model (base weights)
                              cfg:BenchConfig # sizes
                             )->dict:
     "Forward time with `z` merged / base forward time, same batch; the model ends with its base weights."
-    from t2repro.svf import merge, restore
     ids = _ids(model, cfg.fwd_batch, cfg.fwd_len, cfg.seed)
-    merge(model, factors, z); W1 = {n: model.get_parameter(n).data for n in z}
-    restore(model); W0 = {n: model.get_parameter(n).data for n in z}
-    def put(Ws): return lambda: [setattr(model.get_parameter(n), 'data', W) for n, W in Ws.items()]
     fwd = lambda: model(input_ids=ids)
-    try: times = interleave({'merged': (put(W1), fwd), 'base': (put(W0), fwd)}, n=cfg.fwd_rounds)
-    finally: put(W0)()
+    try: times = interleave({'merged': (lambda: merge(model, factors, z), fwd), 'base': (lambda: restore(model), fwd)}, n=cfg.fwd_rounds)
+    finally: restore(model)
     return ratio_of(times, 'merged', 'base')
 
 # %% ../nbs/11_bench.ipynb #179840dd
@@ -159,13 +157,13 @@ def measure_switch(model, # the model (base weights)
                    zs:list, # at least two experts (the switch alternates between them)
                    cfg:BenchConfig # sizes
                   )->dict:
-    "Time of `merge` to another expert (every target recomposed in place) / `torch.mm(U, Vh)` into the same weights."
-    from t2repro.svf import merge, restore
+    "Time of `merge` to another expert (every target recomposed in place) / `torch.mm(U, Vh)` into buffers of the same size."
     names, k = list(zs[0]), [0]
+    bufs = {n: torch.empty_like(model.get_parameter(n), memory_format=torch.contiguous_format) for n in names}
     def switch():
         k[0] = 1 - k[0]; merge(model, factors, zs[k[0]])
     def gemm():
-        for n in names: torch.mm(factors[n][0], factors[n][2], out=model.get_parameter(n).data)
+        for n in names: torch.mm(factors[n][0], factors[n][2], out=bufs[n])
     merge(model, factors, zs[0])
     try: times = interleave({'switch': switch, 'gemm': gemm}, n=cfg.switch_rounds)
     finally: restore(model)
@@ -173,31 +171,14 @@ def measure_switch(model, # the model (base weights)
     return dict(res, gflops=switch_flops(factors, names) / 1e9, gemm_gflop_per_s=switch_flops(factors, names) / 1e9 / res['b_s'])
 
 # %% ../nbs/11_bench.ipynb #9af1fb7b
-def mixture_plan(model, # the model whose targets the mixture writes
-                 B:dict, # `{name: (K, m, n)}` from `precompose_experts`
-                 factors:dict, # `{name: (U, S, Vh)}` (for σ)
-                 zs:list # the K experts' z-dicts
-                )->dict:
-    "What a mixture switch needs, precomputed once per set of experts: each target's (K, m·n) view, Σσ and q_k = Σ σ∘z_k."
-    names = list(B)
-    return dict(names=names, params=[model.get_parameter(n) for n in names], B=[B[n].view(len(zs), -1) for n in names],
-                Ssum=torch.stack([factors[n][1].sum() for n in names]),
-                Q=torch.stack([torch.stack([(factors[n][1] * z[n]).sum() for z in zs]) for n in names]))
-
-@torch.no_grad()
-def mixture_switch_(plan:dict, # from `mixture_plan` (its model's targets must hold merged, not base, tensors)
-                    alpha:torch.Tensor, # (K,) weights, or (n_targets, K) per matrix
-                    renorm:bool=True # `SVFConfig.renorm`: scale by c(z') = Σσ / Σ σ∘z'
-                   ):
-    "Write W'(Σα_k z_k) = c·Σ_k α_k B_k into every target weight in place: one (1×K)·(K×mn) product per matrix."
-    A = alpha.float().expand(len(plan['names']), -1)
-    if renorm: A = A * (plan['Ssum'] / (plan['Q'] * A).sum(1))[:, None]  # Σ σ∘z' = Σ_k α_k q_k: no per-matrix vector work
-    for p, Bn, a in zip(plan['params'], plan['B'], A): torch.mm(a[None].to(Bn.dtype), Bn, out=p.data.view(1, -1))
-
-# %% ../nbs/11_bench.ipynb #a69cad76
-def _mix_names(names, layers):
+def mixture_names(model, # the model
+                  names:list, # candidate targets
+                  layers:int|None # keep the targets of the first `layers` decoder layers (None: all)
+                 )->list:
+    "The targets the mixture benchmark precomposes."
     if layers is None: return list(names)
-    return [n for n in names if int(re.search(r'layers\.(\d+)\.', n).group(1)) < layers]
+    keep = set(svf_targets(model, list(TARGET_KINDS), list(range(layers))))
+    return [n for n in names if n in keep]
 
 @torch.no_grad()
 def measure_mixture_switch(model, # the model (base weights)
@@ -205,22 +186,22 @@ def measure_mixture_switch(model, # the model (base weights)
                            zs:list, # the K experts
                            cfg:BenchConfig # sizes (`mix_layers` bounds the precomposed memory)
                           )->dict:
-    "Time of a mixture switch (new α, experts fixed) / a copy of the same weight bytes; random α each round."
-    from t2repro.svf import merge, restore, precompose_experts
-    names = _mix_names(list(zs[0]), cfg.mix_layers)
-    zs = [{n: z[n] for n in names} for z in zs]
-    B = precompose_experts({n: factors[n] for n in names}, zs)
-    g = torch.Generator().manual_seed(cfg.seed)
-    merge(model, factors, zs[0])
-    plan = mixture_plan(model, B, factors, zs)
-    def switch(): mixture_switch_(plan, torch.rand(len(zs), generator=g))
+    "`{vs_copy, vs_traffic}`: time of `Mixture.set` (new α) / a copy of one weight's bytes, and / a copy of the bytes it moves."
+    names = mixture_names(model, list(zs[0]), cfg.mix_layers)
+    K, g = len(zs), torch.Generator().manual_seed(cfg.seed)
+    mx = Mixture(model, factors, [{n: z[n] for n in names} for z in zs])
+    moved = {n: (K + 1) * B.shape[1] // 2 for n, B in mx.B.items()}   # elements per copy: read + write = (K + 1) matrices
+    scratch = torch.zeros(max(moved.values()))   # touched once, so no page faults are timed
     def copy_():
-        for p, Bn in zip(plan['params'], plan['B']): p.data.view(1, -1).copy_(Bn[:1])
-    try: times = interleave({'mixture': switch, 'copy': copy_}, n=cfg.switch_rounds)
-    finally: restore(model)
-    nbytes = sum(model.get_parameter(n).numel() * model.get_parameter(n).element_size() for n in names)
-    return dict(ratio_of(times, 'mixture', 'copy'), matrices=len(names), K=len(zs), weight_mb=nbytes / 2**20,
-                precomposed_mb=len(zs) * nbytes / 2**20, traffic_ratio=(len(zs) + 1) / 2)
+        for B in mx.B.values(): scratch[:B.shape[1]].copy_(B[0])
+    def traffic():
+        for n, B in mx.B.items(): scratch[:moved[n]].copy_(B.view(-1)[:moved[n]])
+    try: times = interleave({'mixture': lambda: mx.set(torch.rand(K, generator=g)), 'copy': copy_, 'traffic': traffic}, n=cfg.switch_rounds)
+    finally: mx.restore()
+    nbytes = sum(B.shape[1] * B.element_size() for B in mx.B.values())
+    return dict(vs_copy=dict(ratio_of(times, 'mixture', 'copy'), matrices=len(names), K=K, weight_mb=nbytes / 2**20,
+                             precomposed_mb=K * nbytes / 2**20, traffic_ratio=(K + 1) / 2),
+                vs_traffic=dict(ratio_of(times, 'mixture', 'traffic'), moved_mb=(K + 1) * nbytes / 2**20))
 
 # %% ../nbs/11_bench.ipynb #12ca25ca
 def rl_batch(model, # the model (for its vocabulary size)
@@ -259,23 +240,20 @@ def measure_steps(model, # the model (base weights; trained in place only throug
                   pad_id:int=0 # padding id
                  )->dict:
     "Interleaved step times of LoRA, SVF factored and SVF dense; returns the two ratios' stats."
-    from t2repro.svf import apply_svf
     batch = rl_batch(model, cfg)
     lm = lora_model(model).train()
     lopt = torch.optim.Adam([p for p in lm.parameters() if p.requires_grad], lr=2e-3)
-    cur = {}
-    def svf(mode):
+    view = contextlib.ExitStack()
+    def svf(mode):   # untimed: leave the previous live view, enter this mode's on a fresh SVF (z from `z`) and optimizer
         def before():
-            if cur.get('h'): cur['h'].remove()
-            cur['h'] = apply_svf(model, factors, z=z, mode=mode)
-            cur['opt'] = torch.optim.Adam(cur['h'].parameters(), lr=2e-3)
-        return before, lambda: rl_step(model, cur['opt'], batch, pad_id)
+            view.close(); s = SVF(model, factors, z=z)
+            view.enter_context(s.live(mode)); view.opt = torch.optim.Adam(s.parameters(), lr=2e-3)
+        return before, lambda: rl_step(model, view.opt, batch, pad_id)
     model.train()
     try: times = interleave({'lora': lambda: rl_step(lm, lopt, batch, pad_id), 'svf': svf('factored'), 'dense': svf('dense')},
                            n=cfg.step_rounds)
     finally:
-        if cur.get('h'): cur['h'].remove()
-        model.eval(); del lm, lopt; gc.collect()
+        view.close(); model.eval(); del lm, lopt; gc.collect()
     return dict(svf_vs_lora_step_time=ratio_of(times, 'svf', 'lora'), dense_recompose_vs_svf_step_time=ratio_of(times, 'dense', 'svf'),
                 tokens_per_step=cfg.step_batch * (cfg.prompt_len + cfg.cont_len))
 
@@ -301,9 +279,9 @@ def memory_child(spec:str # JSON: {"model": name|None, "method": "svf"|"lora", "
         pm = lora_model(model, copy_model=False); params = [p for p in pm.parameters() if p.requires_grad]
     else:
         from t2repro.svd import svd_factors
-        from t2repro.svf import apply_svf
-        F = svd_factors(model, svf_targets(model), cache=True, cache_root=s['cache_root'])
-        pm, params = model, apply_svf(model, F).parameters()
+        svf = SVF(model, svd_factors(model, svf_targets(model), cache=True, cache_root=s['cache_root']))
+        svf.live().__enter__()   # this process exists only to train once
+        pm, params = model, svf.parameters()
     pm.train()
     opt = torch.optim.Adam(params, lr=2e-3)
     batch = rl_batch(model, cfg)
@@ -384,7 +362,8 @@ def _run_bench(model_name, cfg, log):
         zs = random_experts(factors, names, cfg.n_experts, cfg.seed)
         det['merged_inference'] = measure_merged_inference(model, factors, zs[0], cfg); log('  merged inference: done')
         det['switch_vs_gemm'] = measure_switch(model, factors, zs, cfg); log('  expert switch: done')
-        det['mixture_switch_vs_copy'] = measure_mixture_switch(model, factors, zs, cfg); log('  mixture switch: done')
+        mx = measure_mixture_switch(model, factors, zs, cfg); log('  mixture switch: done')
+        det['mixture_switch_vs_copy'], det['mixture_switch_vs_traffic'] = mx['vs_copy'], mx['vs_traffic']
         det.update({k: v for k, v in measure_steps(model, factors, zs[0], cfg, tok.pad_token_id or 0).items() if k != 'tokens_per_step'})
         log('  training steps: done')
         factor_mb = sum(sum(t.numel() * t.element_size() for t in factors[n]) for n in names) / 2**20

@@ -4,23 +4,26 @@
 
 # %% ../nbs/06_rl.ipynb #adaf0e44
 from __future__ import annotations
-import sys, math, time, json, random, argparse, contextlib
+import math, time, random, argparse, contextlib
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import atomic_torch_save, atomic_save_json, atomic_write_bytes, load_json, set_seed
+from .core import atomic_torch_save, atomic_save_json, atomic_write_bytes
+from .models import DEFAULT_MODEL, svf_targets
+from .svf import SVF, SVFConfig, save_expert
+from .evaluate import reward
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'RLConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'generate_rollouts',
-           'mc_label_tokens', 'rl_step', 'next_logits', 'sft_step', 'make_optimizer', 'rng_states', 'set_rng_states',
-           'save_checkpoint', 'load_checkpoint', 'validate', 'train_loop', 'plot_history', 'Learner', 'SVFLearner',
-           'train_svf', 'train_parser', 'config_from_args', 'train_svf_cli']
+__all__ = ['OBJECTIVES', 'TrainConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'Learner',
+           'cut_rollout', 'generate_rollouts', 'reinforce_loss', 'accumulate', 'rl_step', 'mc_label_tokens',
+           'next_logits', 'pick_label', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'validate',
+           'train_step', 'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'train_parser', 'config_from_args']
 
 # %% ../nbs/06_rl.ipynb #47f80976
 @dataclass
-class RLConfig:
+class TrainConfig:
     "Settings of one training run (SVF or LoRA, REINFORCE or next-token); defaults from the paper and the authors' code."
     objective: str = 'rl'          # rl: REINFORCE on the ±1 task reward | sft: next-token loss on `task.target(row)`
     steps: int = 200               # optimizer steps (the authors' script: 200 iterations)
@@ -49,9 +52,9 @@ class RLConfig:
     def __post_init__(self):
         for k, ok in dict(objective=('rl', 'sft'), optimizer=('adam', 'adamw'), schedule=('constant', 'cosine'),
                           kl_direction=('paper', 'reverse'), rollout=('greedy', 'sample'), mc_rollout=('label', 'generate')).items():
-            if getattr(self, k) not in ok: raise ValueError(f'RLConfig.{k}={getattr(self, k)!r}: choose one of {ok}')
+            if getattr(self, k) not in ok: raise ValueError(f'TrainConfig.{k}={getattr(self, k)!r}: choose one of {ok}')
         for k in ('steps', 'batch_size', 'micro_batch', 'val_every', 'ckpt_every'):
-            if getattr(self, k) < 1: raise ValueError(f'RLConfig.{k} must be >= 1, got {getattr(self, k)}')
+            if getattr(self, k) < 1: raise ValueError(f'TrainConfig.{k} must be >= 1, got {getattr(self, k)}')
         if self.micro_batch > self.batch_size: raise ValueError(f'micro_batch {self.micro_batch} > batch_size {self.batch_size}')
 
 # %% ../nbs/06_rl.ipynb #1ed8884c
@@ -115,6 +118,18 @@ def kl_per_seq(logits_theta, # `[B, R, V]` adapted logits (with graph)
     else: raise ValueError(f'kl direction {direction!r}: paper | reverse')
     return (kl * mask).sum(-1)
 
+# %% ../nbs/06_rl.ipynb #4a3e7f58
+class Learner:
+    "What the training loop needs from a trainable adaptation (SVF z-vectors in `SVFLearner`, a LoRA adapter in `07_lora`)."
+    model = None
+    def parameters(self): "The trainable tensors, for the optimizer."; raise NotImplementedError
+    def state(self)->dict: "A copy of the trainable values (checkpoints, best-by-validation)."; raise NotImplementedError
+    def load_state(self, d:dict): "Put values from `state()` back (resume, or restore the best)."; raise NotImplementedError
+    def live(self): "Context manager: the model with gradients flowing to the trainable values only (π_θ)."; raise NotImplementedError
+    def merged(self): "Context manager: the adapted model as plain weights, no gradients (rollouts, evaluation)."; raise NotImplementedError
+    def base(self): "Context manager: the base model π_base (the KL reference)."; raise NotImplementedError
+    def save(self, path, meta:dict): "Write the trained adaptation to `path` with `meta`, atomically."; raise NotImplementedError
+
 # %% ../nbs/06_rl.ipynb #93e4c01c
 def _prompt_ids(task, rows, tok):
     return [tok(task.prompt(r, tok), add_special_tokens=False)['input_ids'] for r in rows]
@@ -122,8 +137,20 @@ def _prompt_ids(task, rows, tok):
 def _max_new(task, cfg):
     return cfg.max_new_tokens or getattr(task, 'max_new_tokens', 256)
 
+def cut_rollout(ids:list, # generated token ids (padding after the end, if any)
+                ends:set, # end-of-turn token ids (kept in the rollout)
+                stop=(), # stop strings (the rollout ends at the token completing one)
+                tok=None # tokenizer, to decode for the stop strings
+               )->list:
+    "The rollout up to and including its first end token or the token that completes a stop string."
+    cut = []
+    for t in ids:
+        cut.append(t)
+        if t in ends or (stop and any(s in tok.decode(cut) for s in stop)): break
+    return cut
+
 @torch.no_grad()
-def generate_rollouts(model, # the model in its fast (merged) view
+def generate_rollouts(model, # the model in its merged view
                       tok, # its tokenizer
                       prompts:list, # token-id lists
                       max_new_tokens:int, # length cap
@@ -135,25 +162,69 @@ def generate_rollouts(model, # the model in its fast (merged) view
     ids, att, _, _ = pack(prompts, [[]]*len(prompts), tok.pad_token_id)
     kw = dict(do_sample=do_sample, temperature=temperature, top_p=1.0, top_k=0) if do_sample else dict(do_sample=False)
     if stop: kw.update(stop_strings=list(stop), tokenizer=tok)
-    out = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                         eos_token_id=model.generation_config.eos_token_id or tok.eos_token_id, **kw)[:, ids.shape[1]:]
     ends = model.generation_config.eos_token_id or tok.eos_token_id
+    out = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
+                         eos_token_id=ends, **kw)[:, ids.shape[1]:]
     ends = set(ends if isinstance(ends, (list, tuple)) else [ends]) | {tok.eos_token_id}
-    res = []
-    for row in out.tolist():
-        cut, text = [], ''
-        for t in row:
-            cut.append(t)
-            if t in ends: break
-            if stop and any(s in tok.decode(cut) for s in stop): break
-        res.append(cut)
-    return res
+    return [cut_rollout(row, ends, stop, tok) for row in out.tolist()]
 
 # %% ../nbs/06_rl.ipynb #064a4425
-def _reward_default(task, row, text):
-    from t2repro.evaluate import reward
-    return float(reward(task, row, text))
+def reinforce_loss(logp:torch.Tensor, # `[b]` log π of each rollout (summed over its tokens)
+                   r:torch.Tensor, # `[b]` rewards
+                   kl:torch.Tensor|None=None, # `[b]` per-sequence KL to the base model
+                   kl_coef:float=0.0 # λ
+                  )->torch.Tensor:
+    "−mean(r · log π) + λ · mean(KL)."
+    loss = -(r * logp).mean()
+    return loss + kl_coef * kl.mean() if kl is not None and kl_coef else loss
 
+def _chunks(xs, n): return [xs[i:i+n] for i in range(0, len(xs), n)]
+
+def accumulate(learner, # the learner (base and live views)
+               n:int, # samples in the step
+               cfg:TrainConfig, # micro_batch, kl_coef
+               loss_of, # (ix, base) -> (loss, kl or None): a micro-batch's loss, run under the live view
+               base_of=None # ix -> base logits, run under the base view without grad (only when cfg.kl_coef > 0)
+              )->tuple:
+    "Backward of each micro-batch's loss scaled by its share of the step; returns (the step's loss, per-sample KL)."
+    total, kls = 0.0, []
+    for ix in _chunks(list(range(n)), cfg.micro_batch):
+        base = None
+        if base_of is not None and cfg.kl_coef > 0:
+            with learner.base(), torch.no_grad(): base = base_of(ix)
+        with learner.live():
+            loss, kl = loss_of(ix, base)
+            (loss * len(ix) / n).backward()
+        total += float(loss.detach()) * len(ix) / n; kls += kl.detach().tolist() if kl is not None else []
+    return total, kls
+
+# %% ../nbs/06_rl.ipynb #db0b5a25
+def rl_step(learner, # the learner (live / merged / base views)
+            tok, # tokenizer
+            task, # the task
+            rows:list, # this step's rows
+            cfg:TrainConfig, # settings
+            reward_fn=None # (task, row, text) -> ±1; default `t2repro.evaluate.reward`
+           )->dict:
+    "REINFORCE over a step's rows: rollouts, rewards, loss = −mean(r·Σ log π) + λ·mean KL, backward per micro-batch."
+    reward_fn = reward_fn or (lambda task, row, text: float(reward(task, row, text)))
+    prompts = _prompt_ids(task, rows, tok)
+    if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
+    with learner.merged():
+        conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
+            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), cfg.rollout == 'sample', cfg.temperature)]
+    texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
+    r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32)
+    conts = [c if c else [tok.eos_token_id] for c in conts]
+    fwd = lambda ix: cont_logits(learner.model, [prompts[i] for i in ix], [conts[i] for i in ix], tok.pad_token_id)
+    def loss_of(ix, base):
+        logits, tgt, m = fwd(ix)
+        kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else torch.zeros(len(ix))
+        return reinforce_loss((token_logprobs(logits, tgt) * m).sum(-1), r[ix], kl, cfg.kl_coef), kl
+    loss, kls = accumulate(learner, len(rows), cfg, loss_of, lambda ix: fwd(ix)[0])
+    return dict(reward=r.tolist(), loss=loss, kl=kls, len=[len(c) for c in conts], texts=texts)
+
+# %% ../nbs/06_rl.ipynb #7df667fb
 def mc_label_tokens(task, # a multiple-choice task
                     row, # one row
                     tok # tokenizer
@@ -163,101 +234,64 @@ def mc_label_tokens(task, # a multiple-choice task
     labels = [str(l) for l in task.choices(row)]
     return labels, label_token_ids(tok, labels)
 
-def _chunks(xs, n): return [xs[i:i+n] for i in range(0, len(xs), n)]
-
-def rl_step(learner, # the learner (policy / fast / base views)
-            tok, # tokenizer
-            task, # the task
-            rows:list, # this step's rows
-            cfg:RLConfig, # settings
-            reward_fn=None # (task, row, text) -> ±1; default `t2repro.evaluate.reward`
-           )->dict:
-    "REINFORCE over a step's rows: rollouts, rewards, loss = −mean(r·Σ log π) + λ·mean KL, backward per micro-batch."
-    reward_fn = reward_fn or _reward_default
-    prompts = _prompt_ids(task, rows, tok)
-    if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
-    with learner.fast():
-        conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
-            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), cfg.rollout == 'sample', cfg.temperature)]
-    texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
-    r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32)
-    conts = [c if c else [tok.eos_token_id] for c in conts]
-    losses, kls = [], []
-    for ix in _chunks(list(range(len(rows))), cfg.micro_batch):
-        P, C = [prompts[i] for i in ix], [conts[i] for i in ix]
-        base = None
-        if cfg.kl_coef > 0:
-            with learner.base(), torch.no_grad(): base = cont_logits(learner.model, P, C, tok.pad_token_id)[0]
-        with learner.policy():
-            logits, tgt, m = cont_logits(learner.model, P, C, tok.pad_token_id)
-            logp = (token_logprobs(logits, tgt) * m).sum(-1)
-            kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else torch.zeros(len(ix))
-            loss = -(r[ix] * logp).mean() + cfg.kl_coef * kl.mean()
-            (loss * len(ix) / len(rows)).backward()
-        losses.append(float(loss.detach()) * len(ix) / len(rows)); kls += kl.detach().tolist()
-    return dict(reward=r.tolist(), loss=sum(losses), kl=kls, len=[len(c) for c in conts], texts=texts)
-
 def next_logits(model, # a causal LM
                 prompts:list, # token-id lists
                 pad_id:int # padding id
                ):
-    "Logits of the token after each prompt, `[B, 1, V]` (left padding, positions from the first real token)."
+    "Logits of the token after each prompt, `[B, 1, V]` (left padding, positions from the first real token; keeps the graph)."
     ids, att, pos, _ = pack(prompts, [[]] * len(prompts), pad_id)
     return model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=1).logits.float()
 
+def pick_label(logits:torch.Tensor, # `[V]` next-token logits
+               tids:list, # token id of each choice label
+               rollout:str='greedy', # greedy | sample
+               temperature:float=1.0 # for sample
+              )->int:
+    "Index of the chosen label: the most likely label token, or one sampled from the softmax over the label tokens."
+    sub = logits[tids].detach()
+    return int(torch.multinomial((sub / temperature).softmax(-1), 1)) if rollout == 'sample' else int(sub.argmax())
+
+# %% ../nbs/06_rl.ipynb #060b526a
 def _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn):
     "One-token rollouts: the answer label read (and, for the loss, differentiated) from the logits after the prompt."
-    lab = [mc_label_tokens(task, row, tok) for row in rows]
-    R, losses, kls, picks = [], [], [], []
-    for ix in _chunks(list(range(len(rows))), cfg.micro_batch):
-        P = [prompts[i] for i in ix]
-        base = None
-        if cfg.kl_coef > 0:
-            with learner.base(), torch.no_grad(): base = next_logits(learner.model, P, tok.pad_token_id)
-        with learner.policy():
-            logits = next_logits(learner.model, P, tok.pad_token_id)          # [b, 1, V]
-            logp_all, lp, r = logits[:, 0].log_softmax(-1), [], []
-            for k, i in enumerate(ix):
-                labels, tids = lab[i]
-                sub = logits[k, 0, tids].detach()
-                j = int(torch.multinomial((sub / cfg.temperature).softmax(-1), 1)) if cfg.rollout == 'sample' else int(sub.argmax())
-                picks.append(labels[j]); lp.append(logp_all[k, tids[j]]); r.append(reward_fn(task, rows[i], labels[j]))
-            r = torch.tensor(r, dtype=torch.float32); R += r.tolist()
-            m = torch.ones(len(ix), 1, dtype=torch.bool)
-            kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else torch.zeros(len(ix))
-            loss = -(r * torch.stack(lp)).mean() + cfg.kl_coef * kl.mean()
-            (loss * len(ix) / len(rows)).backward()
-        losses.append(float(loss.detach()) * len(ix) / len(rows)); kls += kl.detach().tolist()
-    return dict(reward=R, loss=sum(losses), kl=kls, len=[1]*len(rows), texts=picks)
+    lab, R, picks = [mc_label_tokens(task, row, tok) for row in rows], [], []
+    fwd = lambda ix: next_logits(learner.model, [prompts[i] for i in ix], tok.pad_token_id)   # [b, 1, V]
+    def loss_of(ix, base):
+        logits = fwd(ix)
+        js = [pick_label(logits[k, 0], lab[i][1], cfg.rollout, cfg.temperature) for k, i in enumerate(ix)]
+        picks.extend(lab[i][0][j] for i, j in zip(ix, js))
+        r = torch.tensor([reward_fn(task, rows[i], lab[i][0][j]) for i, j in zip(ix, js)], dtype=torch.float32); R.extend(r.tolist())
+        logp = torch.stack([logits[k, 0].log_softmax(-1)[lab[i][1][j]] for k, (i, j) in enumerate(zip(ix, js))])
+        kl = kl_per_seq(logits, base, torch.ones(len(ix), 1, dtype=torch.bool), cfg.kl_direction) if base is not None else torch.zeros(len(ix))
+        return reinforce_loss(logp, r, kl, cfg.kl_coef), kl
+    loss, kls = accumulate(learner, len(rows), cfg, loss_of, fwd)
+    return dict(reward=R, loss=loss, kl=kls, len=[1]*len(rows), texts=picks)
 
 # %% ../nbs/06_rl.ipynb #66ef9bd5
 def sft_step(learner, # the learner
              tok, # tokenizer
              task, # the task (needs `.target(row)`)
              rows:list, # this step's rows
-             cfg:RLConfig, # settings
+             cfg:TrainConfig, # settings
              reward_fn=None # unused (same signature as `rl_step`)
             )->dict:
     "Next-token loss on `task.target(row)` (prompt tokens masked with −100), backward per micro-batch."
-    losses, lens = [], []
-    for ch in _chunks(rows, cfg.micro_batch):
-        prompts = _prompt_ids(task, ch, tok)
-        conts = [tok(task.target(r), add_special_tokens=False)['input_ids'] + [tok.eos_token_id] for r in ch]
-        ids, att, pos, cmask = pack(prompts, conts, tok.pad_token_id)
+    prompts = _prompt_ids(task, rows, tok)
+    conts = [tok(task.target(r), add_special_tokens=False)['input_ids'] + [tok.eos_token_id] for r in rows]
+    def loss_of(ix, base):
+        ids, att, pos, cmask = pack([prompts[i] for i in ix], [conts[i] for i in ix], tok.pad_token_id)
         R = cmask.shape[1]
         labels = torch.where(cmask, ids[:, -R:], torch.full_like(ids[:, -R:], -100))
-        with learner.policy():
-            logits = learner.model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=R+1).logits[:, :-1].float()
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
-            (loss * len(ch) / len(rows)).backward()
-        losses.append(float(loss.detach()) * len(ch) / len(rows)); lens += [len(c) for c in conts]
-    return dict(reward=[], loss=sum(losses), kl=[], len=lens)
+        logits = learner.model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=R+1).logits[:, :-1].float()
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100), None
+    loss, _ = accumulate(learner, len(rows), cfg, loss_of)
+    return dict(reward=[], loss=loss, kl=[], len=[len(c) for c in conts])
 
 OBJECTIVES = dict(rl=rl_step, sft=sft_step)
 
 # %% ../nbs/06_rl.ipynb #dc2317bb
 def make_optimizer(params, # trainable tensors
-                   cfg:RLConfig # settings
+                   cfg:TrainConfig # settings
                   )->tuple:
     "`(optimizer, scheduler)` per `cfg`."
     params = list(params)
@@ -267,49 +301,83 @@ def make_optimizer(params, # trainable tensors
     else: sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
     return opt, sch
 
-def rng_states()->dict:
-    "Python, NumPy and torch RNG states."
-    return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
-
-def set_rng_states(d:dict # from `rng_states`
-                  ):
-    "Restore the RNG states saved by `rng_states`."
-    random.setstate(d['python']); np.random.set_state(d['numpy']); torch.set_rng_state(d['torch'])
-
 def save_checkpoint(path, learner, opt, sched, state:dict)->Path:
-    "Atomically write everything needed to resume."
-    return atomic_torch_save(dict(params=learner.state(), opt=opt.state_dict(), sched=sched.state_dict(),
-                                  rng=rng_states(), **state), path)
+    "Atomically write everything needed to resume: parameters, optimizer, scheduler, RNG states and the loop state."
+    rng = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    return atomic_torch_save(dict(params=learner.state(), opt=opt.state_dict(), sched=sched.state_dict(), rng=rng, **state), path)
 
 def load_checkpoint(path, learner, opt, sched)->dict:
     "Restore a checkpoint into `learner`, `opt`, `sched` and the RNGs; return the loop state."
     ck = torch.load(path, weights_only=False)
     learner.load_state(ck.pop('params')); opt.load_state_dict(ck.pop('opt')); sched.load_state_dict(ck.pop('sched'))
-    set_rng_states(ck.pop('rng'))
+    rng = ck.pop('rng'); random.setstate(rng['python']); np.random.set_state(rng['numpy']); torch.set_rng_state(rng['torch'])
     return ck
+
+
 
 # %% ../nbs/06_rl.ipynb #99a627b6
 def validate(learner, # the learner
              tok, # tokenizer
              task, # the task
              rows:list, # validation rows
-             cfg:RLConfig # settings
+             cfg:TrainConfig # settings
             )->float:
-    "Validation score of the learner's fast view on `rows` (the evaluation harness of `05_evaluate`)."
+    "Validation score of the learner's merged view on `rows` (the evaluation harness of `05_evaluate`)."
     from t2repro.evaluate import evaluate
-    with learner.fast():
+    with learner.merged():
         res = evaluate(learner.model, tok, task, rows, batch_size=cfg.val_batch_size, progress=False,
                        **({'max_new_tokens': cfg.max_new_tokens} if cfg.max_new_tokens else {}))
     return float(res.score)
 
-def _rows(task, split, limit):
-    rows = list(task.load(split))
-    return rows[:limit] if limit else rows
+def train_step(learner, # the learner
+               tok, task, # tokenizer and task
+               train:list, # all training rows
+               s:int, # 1-based step
+               cfg:TrainConfig, # settings
+               opt, sched, # optimizer and scheduler
+               reward_fn=None # override of the reward
+              )->dict:
+    "One optimizer step on the rows of `batch_indices(.., s, ..)`: loss, backward, clip, step; returns the step's record."
+    t0 = time.time()
+    torch.manual_seed(cfg.seed * 1_000_003 + s)
+    opt.zero_grad(set_to_none=True)
+    st = OBJECTIVES[cfg.objective](learner, tok, task, [train[i] for i in batch_indices(len(train), cfg.batch_size, s, cfg.seed)], cfg, reward_fn)
+    gn = float(torch.nn.utils.clip_grad_norm_(list(learner.parameters()), cfg.grad_clip))
+    opt.step(); sched.step()
+    return dict(step=s, loss=st['loss'], grad_norm=gn, lr=sched.get_last_lr()[0],
+                reward=float(np.mean(st['reward'])) if st['reward'] else None, kl=float(np.mean(st['kl'])) if st['kl'] else None,
+                tokens=float(np.mean(st['len'])), time_s=round(time.time() - t0, 3))
 
-def train_loop(learner, # provides model / parameters / policy / fast / base / state / load_state / save
+# %% ../nbs/06_rl.ipynb #ed7c1016
+def _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)->dict:
+    "The loop state: resumed from `ck` if it exists, else fresh (validating step 0 when asked)."
+    if ck.exists():
+        state = load_checkpoint(ck, learner, opt, sched)
+        log(f'resumed from {ck} at step {state["step"]}'); return state
+    state = dict(step=0, best_val=-math.inf, best_step=None, history=[], config=asdict(cfg))
+    if cfg.val_at_start and val:
+        s0 = validate(learner, tok, task, val, cfg)
+        state.update(best_val=s0, best_step=0); state['history'].append(dict(step=0, val=s0))
+        save('best', 0, s0); save_checkpoint(ck, learner, opt, sched, state)
+        log(f'step 0 val {s0:.3f}')
+    return state
+
+def _finish(out, state, cfg, val, n_train, save, title)->dict:
+    "Final artifacts: the best (if never saved) and last parameters, `history.json` and `curve.png`; returns the summary."
+    if not val: state.update(best_step=cfg.steps, best_val=None)
+    if not val or state['best_step'] is None: save('best', state['step'], state['best_val'])
+    save('last', state['step'], state['history'][-1].get('val') if state['history'] else None)
+    summary = dict(steps=state['step'], best_step=state['best_step'], best_val=state['best_val'], config=asdict(cfg),
+                   history=state['history'], n_train=n_train, n_val=len(val))
+    atomic_save_json(summary, out/'history.json')
+    plot_history(state['history'], out/'curve.png', title=title)
+    return summary
+
+# %% ../nbs/06_rl.ipynb #b75b5a50
+def train_loop(learner, # provides model / parameters / live / merged / base / state / load_state / save
                tok, # tokenizer
                task, # a `t2repro.tasks` task
-               cfg:RLConfig, # settings
+               cfg:TrainConfig, # settings
                out_dir, # run folder: checkpoint.pt, best and last artifacts, history.json, curve.png
                best_name:str='expert.safetensors', # file (or folder) name of the best artifact
                last_name:str='expert_last.safetensors', # ... and of the last one
@@ -319,60 +387,33 @@ def train_loop(learner, # provides model / parameters / policy / fast / base / s
                log=print # progress printer (None: silent)
               )->dict:
     "Train with micro-batches, accumulation, clipping, best-by-validation, atomic checkpoints and exact resume."
+    from t2repro.evaluate import _load_rows
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     log = log or (lambda *a, **k: None)
-    train = train_rows if train_rows is not None else _rows(task, 'train', cfg.train_limit)
-    val = val_rows if val_rows is not None else _rows(task, 'val', cfg.val_limit)
-    params = list(learner.parameters())
-    opt, sched = make_optimizer(params, cfg)
-    ck, state = out/'checkpoint.pt', dict(step=0, best_val=-math.inf, best_step=None, history=[], config=asdict(cfg))
+    train = train_rows if train_rows is not None else _load_rows(task, 'train', cfg.train_limit, None)
+    val = val_rows if val_rows is not None else _load_rows(task, 'val', cfg.val_limit, None)
+    opt, sched = make_optimizer(learner.parameters(), cfg)
     meta = dict(meta or {}, config=asdict(cfg), task=getattr(task, 'name', str(task)))
-    def _save(name, step, score):
-        learner.save(out/name, dict(meta, step=step, val_score=score))
-    if ck.exists():
-        state = load_checkpoint(ck, learner, opt, sched)
-        log(f'resumed from {ck} at step {state["step"]}')
-    elif cfg.val_at_start and val:
-        s0 = validate(learner, tok, task, val, cfg)
-        state.update(best_val=s0, best_step=0); state['history'].append(dict(step=0, val=s0))
-        _save(best_name, 0, s0); save_checkpoint(ck, learner, opt, sched, state)
-        log(f'step 0 val {s0:.3f}')
-    fn = OBJECTIVES[cfg.objective]
+    def save(which, step, score): learner.save(out/(best_name if which == 'best' else last_name), dict(meta, step=step, val_score=score))
+    ck = out/'checkpoint.pt'
+    state = _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)
     while state['step'] < cfg.steps:
-        s, t0 = state['step'] + 1, time.time()
-        torch.manual_seed(cfg.seed * 1_000_003 + s)
-        idx = batch_indices(len(train), cfg.batch_size, s, cfg.seed)
-        opt.zero_grad(set_to_none=True)
-        st = fn(learner, tok, task, [train[i] for i in idx], cfg, reward_fn)
-        gn = float(torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip))
-        opt.step(); sched.step()
-        rec = dict(step=s, loss=st['loss'], grad_norm=gn, lr=sched.get_last_lr()[0],
-                   reward=float(np.mean(st['reward'])) if st['reward'] else None, kl=float(np.mean(st['kl'])) if st['kl'] else None,
-                   tokens=float(np.mean(st['len'])), time_s=round(time.time() - t0, 3))
+        rec = train_step(learner, tok, task, train, state['step'] + 1, cfg, opt, sched, reward_fn); s = rec['step']
         if val and (s % cfg.val_every == 0 or s == cfg.steps):
             rec['val'] = validate(learner, tok, task, val, cfg)
-            if rec['val'] > state['best_val']:
-                state.update(best_val=rec['val'], best_step=s); _save(best_name, s, rec['val'])
+            if rec['val'] > state['best_val']: state.update(best_val=rec['val'], best_step=s); save('best', s, rec['val'])
         state['history'].append(rec); state['step'] = s
         if s % cfg.ckpt_every == 0 or s == cfg.steps: save_checkpoint(ck, learner, opt, sched, state)
         log(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in rec.items() if v is not None), flush=True)
-    if not val: state.update(best_step=cfg.steps, best_val=None)
-    if not val or not (out/best_name).exists(): _save(best_name, state['step'], state['best_val'])
-    _save(last_name, state['step'], state['history'][-1].get('val') if state['history'] else None)
-    summary = dict(steps=state['step'], best_step=state['best_step'], best_val=state['best_val'], config=asdict(cfg),
-                   history=state['history'], n_train=len(train), n_val=len(val))
-    atomic_save_json(summary, out/'history.json')
-    plot_history(state['history'], out/'curve.png', title=f"{meta.get('method', '')} {meta['task']}".strip())
-    return summary
+    return _finish(out, state, cfg, val, len(train), save, f"{meta.get('method', '')} {meta['task']}".strip())
 
 # %% ../nbs/06_rl.ipynb #bb1c0af3
-def plot_history(history:list, # records of `train_loop`
-                 path, # PNG destination
+def plot_history(history:list, # records of `train_loop` (`history.json`'s `history`)
+                 path=None, # also save the figure here as PNG (atomically)
                  title:str='' # figure title
-                )->Path:
-    "Plot reward (or loss) per step and validation score; save as PNG atomically."
-    import io, matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+                ):
+    "The reward (or loss) per step and the validation score: a matplotlib figure (closed once saved to `path`)."
+    import io, matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.5))
     tr = [h for h in history if h.get('loss') is not None]
     key = 'reward' if any(h.get('reward') is not None for h in tr) else 'loss'
@@ -380,90 +421,34 @@ def plot_history(history:list, # records of `train_loop`
     va = [h for h in history if h.get('val') is not None]
     if va: ax.plot([h['step'] for h in va], [h['val'] for h in va], 'o-', label='validation score')
     ax.set_xlabel('step'); ax.set_title(title); ax.legend(); ax.grid(alpha=.3)
+    if path is None: return fig
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
     return atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/06_rl.ipynb #9aac8c8b
-class Learner:
-    "What the training loop needs from a trainable adaptation (SVF z-vectors here, a LoRA adapter in `07_lora`)."
-    def parameters(self):
-        "The trainable tensors, for the optimizer."
-        raise NotImplementedError
-    def state(self)->dict:
-        "A copy of the trainable values, for checkpoints and for keeping the best-by-validation state."
-        raise NotImplementedError
-    def load_state(self, d:dict):
-        "Put values from `state()` back (resume, or restore the best)."
-        raise NotImplementedError
-    def policy(self):
-        "Context manager: the model with gradients flowing to the trainable values (the policy π_θ)."
-        raise NotImplementedError
-    def fast(self):
-        "Context manager: the adapted model for no-grad rollouts and evaluation at full speed."
-        raise NotImplementedError
-    def base(self):
-        "Context manager: the base model π_base (the KL reference)."
-        raise NotImplementedError
-    def save(self, path, meta:dict):
-        "Write the trained adaptation to `path` with `meta` (the resolved config), atomically."
-        raise NotImplementedError
-
 class SVFLearner(Learner):
-    "The learner interface of the loop over SVF z-vectors."
+    "The learner interface of the loop over one `t2repro.svf.SVF` (no copies of p or of its gradients)."
     def __init__(self, model, # a transformers causal LM
-                 factors:dict, # {param name: (U, S, Vh)} from `t2repro.svd.svd_factors`
-                 svf_cfg=None, # a `t2repro.svf.SVFConfig` (default: the authors' parametrization, MLP targets)
+                 factors:dict, # {param name: (U, S, Vh)} from `t2repro.svd.svd_factors` (its names are the targets)
+                 svf_cfg:SVFConfig|None=None, # parametrization (default: the authors')
                  seed:int=0 # seed of the initial noise of p
                 ):
-        from t2repro.svf import SVFConfig, init_params
-        self.model, self.factors, self.svf_cfg = model, factors, svf_cfg or SVFConfig()
-        self.names = list(factors)
-        g = torch.Generator().manual_seed(seed)
-        self.p = {n: torch.nn.Parameter(init_params(len(factors[n][1]), self.svf_cfg, g)) for n in self.names}
-    def parameters(self): return list(self.p.values())
-    def z(self)->dict:
-        "The current z-vectors (after the parametrization), detached."
-        from t2repro.svf import params_to_z
-        return {n: params_to_z(p, self.svf_cfg).detach().clone() for n, p in self.p.items()}
-    def state(self)->dict: return {n: p.detach().clone() for n, p in self.p.items()}
-    def load_state(self, d:dict):
-        with torch.no_grad():
-            for n, p in self.p.items(): p.copy_(d[n])
-    @contextlib.contextmanager
-    def policy(self):
-        from t2repro.svf import apply_svf
-        h = apply_svf(self.model, self.factors, self.svf_cfg, z={n: torch.full_like(p, 0.5) for n, p in self.p.items()},
-                      generator=torch.Generator().manual_seed(0))
-        try:
-            with torch.no_grad():
-                for n, q in h.params.items(): q.copy_(self.p[n])
-            yield h
-            for n, q in h.params.items():
-                if q.grad is not None: self.p[n].grad = q.grad.clone() if self.p[n].grad is None else self.p[n].grad + q.grad
-        finally: h.remove()
-    @contextlib.contextmanager
-    def fast(self):
-        from t2repro.svf import merged
-        with torch.no_grad(), merged(self.model, self.factors, self.z(), self.svf_cfg): yield
-    @contextlib.contextmanager
-    def base(self): yield
-    def expert(self, meta:dict|None=None):
-        "The current z as a `t2repro.svf.Expert` with the base fingerprint, targets and SVF config in its metadata."
-        from t2repro.svf import Expert
-        from t2repro.svd import Factors, weights_fingerprint
-        f = self.factors
-        fp = f.fingerprint_of(self.names) if isinstance(f, Factors) and f.digests else weights_fingerprint(self.model, self.names)
-        base = getattr(getattr(self.model, 'config', None), '_name_or_path', '') or ''
-        return Expert(self.z(), dict(base_model=base, targets=self.names, fingerprint=fp, svf=self.svf_cfg.to_dict(), **(meta or {})))
-    def save(self, path, meta:dict):
-        from t2repro.svf import save_expert
-        save_expert(self.expert(meta), path)
+        self.model = model
+        self.svf = SVF(model, factors, svf_cfg, names=list(factors), generator=torch.Generator().manual_seed(seed))
+    def parameters(self): return self.svf.parameters()
+    def state(self)->dict: return self.svf.state()
+    def load_state(self, d:dict): self.svf.load_state(d)
+    def live(self): return self.svf.live()
+    def merged(self): return self.svf.merged()
+    def base(self): return contextlib.nullcontext()
+    def save(self, path, meta:dict): save_expert(self.svf.expert(**meta), path)
+    def __repr__(self): return f'SVFLearner({self.svf})'
 
 # %% ../nbs/06_rl.ipynb #ea75e94f
 def train_svf(model, # a transformers causal LM (its weights are restored when training ends)
               tok, # its tokenizer
               task, # a `t2repro.tasks` task (or its name)
-              cfg:RLConfig|None=None, # settings
+              cfg:TrainConfig|None=None, # settings
               out_dir='experts/svf', # run folder
               factors=None, # precomputed `svd_factors` (default: computed/cached for `cfg.targets`)
               model_name:str='', # recorded in the expert's metadata
@@ -471,19 +456,17 @@ def train_svf(model, # a transformers causal LM (its weights are restored when t
              )->dict:
     "Train an SVF expert with `cfg.objective` (REINFORCE by default); resumes from `out_dir/checkpoint.pt` if present."
     from t2repro.tasks import get_task
-    from t2repro.models import svf_targets
     from t2repro.svd import svd_factors
-    from t2repro.svf import SVFConfig
-    cfg = cfg or RLConfig()
+    cfg = cfg or TrainConfig()
     task = get_task(task) if isinstance(task, str) else task
     svf_cfg = SVFConfig(kinds=cfg.targets)
     names = svf_targets(model, svf_cfg.kinds, svf_cfg.layers)
     factors = factors if factors is not None else svd_factors(model, names)
     learner = SVFLearner(model, {n: factors[n] for n in names} if set(factors) != set(names) else factors, svf_cfg, seed=cfg.seed)
-    meta = dict(method='svf', model=model_name, n_params=sum(p.numel() for p in learner.parameters()))
+    meta = dict(method='svf', model=model_name, n_params=learner.svf.n_params())
     return train_loop(learner, tok, task, cfg, out_dir, meta=meta, **kw)
 
-# %% ../nbs/06_rl.ipynb #6296773b
+# %% ../nbs/06_rl.ipynb #09137de6
 _FLAG_HELP = dict(objective='rl (REINFORCE, ±1 reward) | sft (next-token on reference solutions)', targets='SVF targets: mlp | attn | mlp,attn | qv',
                   kl_direction='paper: KL(π_θ‖π_base) | reverse: KL(π_base‖π_θ) (authors\' code)', rollout='greedy | sample',
                   mc_rollout='multiple choice rollouts: label (one token) | generate', train_limit='first N training rows',
@@ -491,14 +474,14 @@ _FLAG_HELP = dict(objective='rl (REINFORCE, ±1 reward) | sft (next-token on ref
 
 def train_parser(prog:str, # program name in the usage line
                  description:str, # what it does
-                 defaults:RLConfig # default values of the flags
+                 defaults:TrainConfig # default values of the flags
                 )->argparse.ArgumentParser:
-    "An argparse parser with `--model --task --out` and one flag per `RLConfig` field."
+    "An argparse parser with `--model --task --out` and one flag per `TrainConfig` field."
     ap = argparse.ArgumentParser(prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument('--model', default='qwen2.5-coder-0.5b-instruct', help='preset name, hub id or local folder')
+    ap.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
     ap.add_argument('--task', required=True, help='gsm8k | mbpp | arc_easy | ...')
     ap.add_argument('--out', required=True, help='run folder (resumes if it holds a checkpoint)')
-    for f in fields(RLConfig):
+    for f in fields(TrainConfig):
         flag, d = '--' + f.name.replace('_', '-'), getattr(defaults, f.name)
         if f.name == 'val_at_start': ap.add_argument('--no-val-at-start', dest='val_at_start', action='store_false', help='skip validating step 0'); continue
         typ = {'int': int, 'float': float, 'str': str}.get(str(f.type).split('|')[0].strip(), str)
@@ -506,22 +489,7 @@ def train_parser(prog:str, # program name in the usage line
     return ap
 
 def config_from_args(args, # parsed namespace of `train_parser`
-                     cls=RLConfig # the config class
-                    )->RLConfig:
-    "The `RLConfig` that the parsed flags describe."
+                     cls=TrainConfig # the config class
+                    )->TrainConfig:
+    "The `TrainConfig` that the parsed flags describe."
     return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
-
-def train_svf_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
-                 )->int:
-    "`t2repro train-svf`: train an SVF expert (REINFORCE by default) and write it to `--out`."
-    from t2repro.models import load_model
-    ap = train_parser('t2repro train-svf', 'Train an SVF expert (z-vectors) with REINFORCE; resumable.', RLConfig())
-    args = ap.parse_args(argv)
-    cfg = config_from_args(args)
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    atomic_save_json(dict(model=args.model, task=args.task, config=asdict(cfg)), out/'config.json')
-    model, tok = load_model(args.model)
-    t0 = time.time()
-    res = train_svf(model, tok, args.task, cfg, out, model_name=args.model)
-    print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"expert.safetensors"} ({time.time()-t0:.1f} s)')
-    return 0
