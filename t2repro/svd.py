@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_svd.ipynb #6fb855d4
 from __future__ import annotations
-import math, time, hashlib, warnings
+import math, time, hashlib, warnings, contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
@@ -13,8 +13,8 @@ from .models import svf_targets, _LAYER_RE
 
 # %% auto #0
 __all__ = ['FACTORS_FORMAT', 'decompose', 'rebuild_error', 'matrix_digest', 'matrix_digests', 'combine_digests',
-           'weights_fingerprint', 'Factors', 'factors_path', 'svd_factors', 'spectrum_stats', 'anatomy', 'summarize',
-           'format_table', 'plot_spectra', 'plot_rank_energy']
+           'weights_fingerprint', 'Factors', 'cache_lock', 'factors_path', 'svd_factors', 'spectrum_stats', 'anatomy',
+           'summarize', 'format_table', 'plot_spectra', 'plot_rank_energy']
 
 # %% ../nbs/01_svd.ipynb #61964d0f
 def decompose(W:torch.Tensor # a 2-D weight matrix (any dtype, any device)
@@ -106,6 +106,17 @@ def _load_factors(path, model, names, fp):
     except Exception as e: return None, f'unreadable ({e.__class__.__name__}: {e})'
     return out, None
 
+@contextlib.contextmanager
+def cache_lock(path # the cache file to guard
+              ):
+    "Hold an exclusive lock on a cache file's `.lock` sibling: another process (or thread) that wants it waits."
+    import fcntl
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent/f'.{path.name}.lock', 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield path
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 def factors_path(fingerprint:str, # a `weights_fingerprint`
                  cache_root=None # folder (default: `cache_dir('svd')`)
                 )->Path:
@@ -125,6 +136,10 @@ def svd_factors(model, # a model with real weights
     digests = matrix_digests(model, names)
     fp = combine_digests(digests)
     path = factors_path(fp, cache_root)
+    with cache_lock(path) if cache else contextlib.nullcontext():  # parallel notebooks: one computes, the others wait and read
+        return _factors(model, names, digests, fp, path, cache, t0, verbose)
+
+def _factors(model, names, digests, fp, path, cache, t0, verbose):
     if cache is True and path.exists():
         out, why = _load_factors(path, model, names, fp)
         if out is not None:
