@@ -13,11 +13,9 @@ from .models import DEFAULT_MODEL, PRESETS, load_model, meta_model, tiny_model, 
 from .tasks import get_task
 from .evaluate import evaluate, load_rows, with_expert
 from .svf import svf_param_count
-from .rl import train_parser, config_from_args, train_svf
+from .rl import TrainConfig, train_parser, config_from_args, train_svf
 from .lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count, _lora_modules
 from .experiments import slug, results_dir, fail
-try: from t2repro.rl import TrainConfig
-except ImportError: from t2repro.rl import RLConfig as TrainConfig  # TEMP-ALIAS until H1's rename lands
 
 # %% auto #0
 __all__ = ['eval_cli', 'train_svf_cli', 'train_lora_cli', 'arch_model', 'params_cli']
@@ -36,7 +34,7 @@ def _eval_parser():
     p.add_argument('--backend', default='hf', choices=['hf', 'vllm'])
     p.add_argument('--device', default='cpu')
     p.add_argument('--out', default=None, help='results folder (default: results/ in the checkout)')
-    p.add_argument('--data-dir', default=None, help='offline task data (default: $T2REPRO_DATA or shared/data)')
+    p.add_argument('--data-dir', default=None, help='offline task data folder (default: `t2repro.core.data_dir()`)')
     p.add_argument('--seed', type=int, default=0)
     return p
 

@@ -14,9 +14,7 @@ from .svd import weights_fingerprint, svd_factors, anatomy, summarize, format_ta
 from .tasks import get_task
 from .evaluate import evaluate, load_rows, with_expert
 from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
-from .rl import train_svf
-try: from t2repro.rl import TrainConfig
-except ImportError: from t2repro.rl import RLConfig as TrainConfig  # TEMP-ALIAS until H1's rename lands
+from .rl import TrainConfig, train_svf
 
 # %% auto #0
 __all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'fail', 'run_cli', 'svd_anatomy', 'demo_cli',

@@ -10,9 +10,7 @@ from pathlib import Path
 import torch
 from .core import atomic_save_json, set_seed
 from .models import svf_targets, TARGET_KINDS
-from .rl import Learner, train_loop
-try: from t2repro.rl import TrainConfig
-except ImportError: from t2repro.rl import RLConfig as TrainConfig  # TEMP-ALIAS until H1's rename lands
+from .rl import TrainConfig, Learner, train_loop
 
 # %% auto #0
 __all__ = ['LoRAConfig', 'lora_train_defaults', 'lora_param_count', 'LoRALearner', 'train_lora', 'load_lora_merged']
@@ -114,7 +112,6 @@ class LoRALearner(Learner):
     def unload(self, merge:bool=False):
         "The plain model back: with the adapter merged into the weights (`merge=True`) or removed."
         return self.model.merge_and_unload() if merge else self.model.unload()
-    policy, fast = live, merged  # TEMP-ALIAS until H1's view rename lands
 
 # %% ../nbs/07_lora.ipynb #ddb1e431
 def train_lora(model, # a transformers causal LM (wrapped in place by PEFT; unloaded at the end)
