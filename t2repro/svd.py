@@ -4,17 +4,17 @@
 
 # %% ../nbs/01_svd.ipynb #6fb855d4
 from __future__ import annotations
-import os, re, sys, math, time, hashlib, tempfile, warnings, argparse
+import math, time, hashlib, warnings, contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
-from .core import cache_dir, repo_path, write_results
-from .models import svf_targets, load_model, DEFAULT_MODEL
+from .core import cache_dir, atomic_write_bytes
+from .models import svf_targets, _LAYER_RE
 
 # %% auto #0
 __all__ = ['FACTORS_FORMAT', 'decompose', 'rebuild_error', 'matrix_digest', 'matrix_digests', 'combine_digests',
-           'weights_fingerprint', 'Factors', 'factors_path', 'svd_factors', 'spectrum_stats', 'anatomy', 'summarize',
-           'format_table', 'plot_spectra', 'plot_rank_energy', 'anatomy_cli']
+           'weights_fingerprint', 'Factors', 'cache_lock', 'factors_path', 'svd_factors', 'spectrum_stats', 'anatomy',
+           'summarize', 'format_table', 'plot_spectra', 'plot_rank_energy']
 
 # %% ../nbs/01_svd.ipynb #61964d0f
 def decompose(W:torch.Tensor # a 2-D weight matrix (any dtype, any device)
@@ -81,21 +81,6 @@ class Factors(dict):
 # %% ../nbs/01_svd.ipynb #135ff8f4
 FACTORS_FORMAT = 't2repro-svd-factors-v1'
 
-def _atomic_save_file(tensors:dict, path, metadata:dict):
-    "`safetensors.torch.save_file` to a temporary file, then atomically move it into place."
-    from safetensors.torch import save_file
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        with open(tmp, 'rb') as f: os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is readable like any other file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
-
 def _probe_ok(W, U, S, Vh, tol=1e-3):
     x = torch.randn(W.shape[1], generator=torch.Generator().manual_seed(0)).to(W.device)
     ref = W.detach().float() @ x
@@ -121,6 +106,17 @@ def _load_factors(path, model, names, fp):
     except Exception as e: return None, f'unreadable ({e.__class__.__name__}: {e})'
     return out, None
 
+@contextlib.contextmanager
+def cache_lock(path # the cache file to guard
+              ):
+    "Hold an exclusive lock on a cache file's `.lock` sibling: another process (or thread) that wants it waits."
+    import fcntl
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent/f'.{path.name}.lock', 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield path
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 def factors_path(fingerprint:str, # a `weights_fingerprint`
                  cache_root=None # folder (default: `cache_dir('svd')`)
                 )->Path:
@@ -140,6 +136,10 @@ def svd_factors(model, # a model with real weights
     digests = matrix_digests(model, names)
     fp = combine_digests(digests)
     path = factors_path(fp, cache_root)
+    with cache_lock(path) if cache else contextlib.nullcontext():  # parallel notebooks: one computes, the others wait and read
+        return _factors(model, names, digests, fp, path, cache, t0, verbose)
+
+def _factors(model, names, digests, fp, path, cache, t0, verbose):
     if cache is True and path.exists():
         out, why = _load_factors(path, model, names, fp)
         if out is not None:
@@ -149,8 +149,9 @@ def svd_factors(model, # a model with real weights
         warnings.warn(f'SVD cache {path} not used: {why}; recomputing')
     out = {n: decompose(model.get_parameter(n)) for n in names}
     if cache:
+        from safetensors.torch import save
         tensors = {f'{n}.{p}': t.cpu() for n, f in out.items() for p, t in zip(('U', 'S', 'Vh'), f)}
-        _atomic_save_file(tensors, path, dict(format=FACTORS_FORMAT, fingerprint=fp, names=','.join(names)))
+        atomic_write_bytes(path, save(tensors, metadata=dict(format=FACTORS_FORMAT, fingerprint=fp, names=','.join(names))))
     res = Factors(out, digests, from_cache=False, seconds=time.time()-t0)
     if verbose: print(f'svd_factors: decomposed {len(res)} matrices in {res.seconds:.2f} s' + (f' (cached to {path})' if cache else ''))
     return res
@@ -168,15 +169,13 @@ def spectrum_stats(S:torch.Tensor # singular values, descending
                 energy_top10=top(0.1), energy_top50=top(0.5))
 
 # %% ../nbs/01_svd.ipynb #dd342a5c
-_LAYER = re.compile(r'layers\.(\d+)\.(?:mlp|self_attn)\.(\w+)\.weight$')
-
 def anatomy(model, # the model the factors came from
             factors:dict # `{name: (U, S, Vh)}`
            )->list:
     "One row per target matrix: layer, module, shape, spectrum statistics and rebuild error."
     rows = []
     for n, (U, S, Vh) in factors.items():
-        m = _LAYER.search(n)
+        m = _LAYER_RE.search(n.removesuffix('.weight'))  # the one layer regex, in `t2repro.models`
         rows.append(dict(name=n, layer=int(m.group(1)) if m else -1, module=m.group(2) if m else n,
                          shape=list(model.get_parameter(n).shape), **spectrum_stats(S),
                          rebuild_err=rebuild_error(model.get_parameter(n), (U, S, Vh))))
@@ -248,48 +247,3 @@ def plot_rank_energy(rows:list, # rows of `anatomy`
     fig.tight_layout()
     if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')
     return fig
-
-# %% ../nbs/01_svd.ipynb #b5ca4acb
-def _slug(model:str)->str: return '' if model == DEFAULT_MODEL else '-' + re.sub(r'[^A-Za-z0-9._-]+', '_', model).strip('_')
-
-def anatomy_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
-               ):
-    "`t2repro demo`: the SVD anatomy of a model's SVF targets: table, figures and `svd_anatomy.json`."
-    ap = argparse.ArgumentParser(prog='t2repro demo', description='SVD anatomy of the SVF target matrices '
-                                 '(spectra, energy, effective rank, rebuild check); figures and a results file.')
-    ap.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder (default: the embedded %(default)s)')
-    ap.add_argument('--targets', default='mlp', help='target kinds, comma separated: mlp, attn, qv, o (default: %(default)s)')
-    ap.add_argument('--layers', default=None, help="'half' for even layers only (default: all)")
-    ap.add_argument('--out', default=None, help='results folder (default: results/ at the repo root)')
-    ap.add_argument('--refresh', action='store_true', help='ignore the SVD cache, recompute, rewrite it and time a reload')
-    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    import matplotlib.pyplot as plt
-    t0 = time.time()
-    out = Path(a.out) if a.out else repo_path('results')
-    try:
-        model, _ = load_model(a.model)
-        names = svf_targets(model, a.targets, a.layers)
-    except (OSError, ValueError) as e: ap.error(str(e))
-    t = time.time(); fingerprint = weights_fingerprint(model, names); fp_s = time.time() - t
-    F = svd_factors(model, names, cache='refresh' if a.refresh else True)
-    timing = dict(fingerprint_s=round(fp_s, 2), factors_s=round(F.seconds, 2), from_cache=F.from_cache)
-    if a.refresh:
-        t = time.time(); G = svd_factors(model, names); timing['reload_s'] = round(time.time() - t, 2)
-        assert G.from_cache, 'the freshly written SVD cache could not be read back'
-    rows = anatomy(model, F); summ = summarize(rows)
-    print(f'SVD anatomy of {a.model}: {len(rows)} {a.targets} matrices, fingerprint {F.fingerprint[:12]}')
-    print('  ' + ', '.join(f'{k} {v}' for k, v in timing.items()))
-    print(format_table(summ))
-    sl = _slug(a.model)
-    figs = [out/'figures'/f'svd_spectra{sl}.png', out/'figures'/f'svd_rank_energy{sl}.png']
-    plt.close(plot_spectra(rows, F, figs[0])); plt.close(plot_rank_energy(rows, F, figs[1]))
-    res = write_results(out/f'svd_anatomy{sl}.json',
-                        [dict(method='svd', task=s['module'], score=round(s['erank_frac'], 4), n=s['n'],
-                              **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in s.items() if k not in ('module', 'n')}) for s in summ],
-                        model=a.model, budget=dict(targets=a.targets, layers=a.layers, matrices=len(rows)), seed=0,
-                        wall_time_s=time.time() - t0, fingerprint=F.fingerprint, timing=timing,
-                        max_rebuild_err=max(r['rebuild_err'] for r in rows),
-                        score_meaning='mean effective rank (Roy & Vetterli) as a fraction of k', figures=[str(f) for f in figs],
-                        matrices=[{k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()} for r in rows])
-    print(f'wrote {res} and {", ".join(str(f) for f in figs)}')
-    return 0

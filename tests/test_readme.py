@@ -14,3 +14,11 @@ def test_readme_starts_with_the_two_commands():
     assert 'pip install -e ".[dev]"' in text and 't2repro demo' in text, 'set-up + main job command missing from the first lines'
     assert 'bash tools/test.sh' in text, 'test command missing from the first lines'
     assert 'bash tools/test.sh' in (ROOT/'.ci'/'run').read_text(), '.ci/run must run the README test command'
+
+def test_test_command_runs_the_slow_cells_by_default():
+    "The README's test command runs every notebook's `#| slow` cells (the embedded model) unless T2REPRO_FAST=1 says not to."
+    import re
+    sh = (ROOT/'tools'/'test.sh').read_text()
+    default = sh.split('else', 1)[1].split('fi', 1)[0] if 'T2REPRO_FAST' in sh else sh
+    assert re.search(r'^\s*nbdev_test\b[^\n]*--flags slow', default, re.M), 'tools/test.sh must run nbdev_test --flags slow by default'
+    assert '--path' not in default, 'the default run must cover every notebook, not one'
