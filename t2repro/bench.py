@@ -11,6 +11,7 @@ import torch
 from .core import write_results, load_json, repo_path, set_seed
 from .models import load_model, tiny_model, svf_targets, TARGET_KINDS, DEFAULT_MODEL
 from .svf import SVF, Mixture, merge, restore
+from .lora import LoRAConfig
 
 # %% auto #0
 __all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
@@ -227,10 +228,9 @@ def rl_step(model, # the (adapted) model
 def lora_model(model, # a transformers causal LM
                copy_model:bool=True # adapt a deep copy (the original stays untouched)
               ):
-    "The paper's LoRA baseline with PEFT: q_proj and v_proj, rank 16, alpha 32, dropout 0.05."
-    from peft import LoraConfig, get_peft_model
-    cfg = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=['q_proj', 'v_proj'], bias='none', task_type='CAUSAL_LM')
-    return get_peft_model(copy.deepcopy(model) if copy_model else model, cfg)
+    "The paper's LoRA baseline (`t2repro.lora.LoRAConfig`, the one LoRA shape) on the model, with PEFT."
+    from peft import get_peft_model
+    return get_peft_model(copy.deepcopy(model) if copy_model else model, LoRAConfig().peft())
 
 # %% ../nbs/11_bench.ipynb #ea3a88b7
 def measure_steps(model, # the model (base weights; trained in place only through SVF's z)

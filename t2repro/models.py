@@ -11,10 +11,11 @@ import torch
 from .core import cache_dir, atomic_save_json, load_json, checkout_root
 
 # %% auto #0
-__all__ = ['PRESETS', 'DEFAULT_MODEL', 'EMBEDDED_PACKAGES', 'EMBEDDED_VERSION', 'EMBEDDED_SHA256', 'EMBEDDED_SIZE',
-           'EMBEDDED_WHAT', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'Preset', 'get_preset', 'preset_config', 'meta_model',
-           'embedded_parts', 'assemble_gguf', 'cache_files', 'record_cache', 'verify_cache', 'load_embedded',
-           'tiny_tokenizer', 'tiny_model', 'hub_reachable', 'resolve_model', 'load_model', 'svf_targets', 'target_kind']
+__all__ = ['DEFAULT_MODEL', 'PRESETS', 'EMBEDDED_PACKAGES', 'EMBEDDED_VERSION', 'EMBEDDED_SHA256', 'EMBEDDED_SIZE',
+           'EMBEDDED_WHAT', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'LAYER_RE', 'Preset', 'get_preset', 'preset_config',
+           'meta_model', 'embedded_parts', 'assemble_gguf', 'cache_files', 'record_cache', 'verify_cache',
+           'load_embedded', 'tiny_tokenizer', 'tiny_model', 'hub_reachable', 'resolve_model', 'load_model',
+           'svf_targets', 'target_kind']
 
 # %% ../nbs/00_models.ipynb #4aa7e475
 @dataclass(frozen=True)
@@ -26,15 +27,16 @@ class Preset:
     config: str|None   # packaged config file (t2repro/configs/NAME.json), None for tiny presets
     note: str = ''
 
+DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'  # the one spelling of the embedded default's name
+
 PRESETS = {p.name: p for p in [
     Preset('llama3-8b-instruct', 'meta-llama/Meta-Llama-3-8B-Instruct', 'llama', 'llama3-8b-instruct.json', 'the paper\'s main model'),
     Preset('mistral-7b-instruct-v0.3', 'mistralai/Mistral-7B-Instruct-v0.3', 'mistral', 'mistral-7b-instruct-v0.3.json'),
     Preset('llama3-70b-instruct', 'meta-llama/Meta-Llama-3-70B-Instruct', 'llama', 'llama3-70b-instruct.json', 'SVF on half of the layers in the paper'),
     Preset('llama3-llava-next-8b', 'llava-hf/llama3-llava-next-8b-hf', 'llava-next', 'llama3-llava-next-8b.json', 'VQA; SVF on the language model'),
-    Preset('qwen2.5-coder-0.5b-instruct', 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'qwen2', 'qwen2.5-coder-0.5b-instruct.json', 'the embedded default: loaded offline from PyPI'),
+    Preset(DEFAULT_MODEL, 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'qwen2', f'{DEFAULT_MODEL}.json', 'the embedded default: loaded offline from PyPI'),
     *[Preset(f'tiny-{f}', None, f, None, 'random init, for tests') for f in ('llama', 'mistral', 'qwen2', 'gemma3', 'llava-next')],
 ]}
-DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'
 
 def get_preset(name:str # a preset name (see `PRESETS`)
               )->Preset:
@@ -336,7 +338,7 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
 # %% ../nbs/00_models.ipynb #0d821b2b
 TARGET_KINDS = {'mlp': ('gate_proj', 'up_proj', 'down_proj'), 'attn': ('q_proj', 'k_proj', 'v_proj'),
                 'qv': ('q_proj', 'v_proj'), 'o': ('o_proj',)}
-_LAYER_RE = re.compile(r'(?:^|\.)layers\.(\d+)\.(?:mlp|self_attn)\.(\w+)$')
+LAYER_RE = re.compile(r'(?:^|\.)layers\.(\d+)\.(?:mlp|self_attn)\.(\w+)$')
 
 def _kinds(kinds):
     if isinstance(kinds, str): kinds = [k.strip() for k in kinds.split(',') if k.strip()]
@@ -352,7 +354,7 @@ def svf_targets(model, # any transformers decoder (or LLaVA-Next)
     names, n_layers = _kinds(kinds), None
     out = []
     for name, mod in model.named_modules():
-        m = _LAYER_RE.search(name)
+        m = LAYER_RE.search(name)
         if not m or 'vision' in name or not isinstance(mod, torch.nn.Linear) or m.group(2) not in names: continue
         i = int(m.group(1))
         if layers == 'half' and i % 2: continue

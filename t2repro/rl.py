@@ -13,13 +13,13 @@ import torch.nn.functional as F
 from .core import atomic_torch_save, atomic_save_json, atomic_write_bytes
 from .models import DEFAULT_MODEL, svf_targets
 from .svf import SVF, SVFConfig, save_expert
-from .evaluate import reward
+from .evaluate import evaluate, reward, next_token_logits, load_rows, label_token_ids
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'TrainConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'Learner',
            'cut_rollout', 'generate_rollouts', 'reinforce_loss', 'accumulate', 'rl_step', 'mc_label_tokens',
-           'next_logits', 'pick_label', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'validate',
-           'train_step', 'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'train_parser', 'config_from_args']
+           'pick_label', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'validate', 'train_step',
+           'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'train_parser', 'config_from_args']
 
 # %% ../nbs/06_rl.ipynb #47f80976
 @dataclass
@@ -230,17 +230,8 @@ def mc_label_tokens(task, # a multiple-choice task
                     tok # tokenizer
                    )->tuple:
     "The choice labels of `row` and the token id of each label (the first token of the label text)."
-    from t2repro.evaluate import label_token_ids
     labels = [str(l) for l in task.choices(row)]
     return labels, label_token_ids(tok, labels)
-
-def next_logits(model, # a causal LM
-                prompts:list, # token-id lists
-                pad_id:int # padding id
-               ):
-    "Logits of the token after each prompt, `[B, 1, V]` (left padding, positions from the first real token; keeps the graph)."
-    ids, att, pos, _ = pack(prompts, [[]] * len(prompts), pad_id)
-    return model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=1).logits.float()
 
 def pick_label(logits:torch.Tensor, # `[V]` next-token logits
                tids:list, # token id of each choice label
@@ -255,7 +246,7 @@ def pick_label(logits:torch.Tensor, # `[V]` next-token logits
 def _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn):
     "One-token rollouts: the answer label read (and, for the loss, differentiated) from the logits after the prompt."
     lab, R, picks = [mc_label_tokens(task, row, tok) for row in rows], [], []
-    fwd = lambda ix: next_logits(learner.model, [prompts[i] for i in ix], tok.pad_token_id)   # [b, 1, V]
+    fwd = lambda ix: next_token_logits(learner.model, tok, [prompts[i] for i in ix], batch_size=len(ix))[:, None]   # [b, 1, V]
     def loss_of(ix, base):
         logits = fwd(ix)
         js = [pick_label(logits[k, 0], lab[i][1], cfg.rollout, cfg.temperature) for k, i in enumerate(ix)]
@@ -323,7 +314,6 @@ def validate(learner, # the learner
              cfg:TrainConfig # settings
             )->float:
     "Validation score of the learner's merged view on `rows` (the evaluation harness of `05_evaluate`)."
-    from t2repro.evaluate import evaluate
     with learner.merged():
         res = evaluate(learner.model, tok, task, rows, batch_size=cfg.val_batch_size, progress=False,
                        **({'max_new_tokens': cfg.max_new_tokens} if cfg.max_new_tokens else {}))
@@ -387,11 +377,10 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
                log=print # progress printer (None: silent)
               )->dict:
     "Train with micro-batches, accumulation, clipping, best-by-validation, atomic checkpoints and exact resume."
-    from t2repro.evaluate import _load_rows
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     log = log or (lambda *a, **k: None)
-    train = train_rows if train_rows is not None else _load_rows(task, 'train', cfg.train_limit, None)
-    val = val_rows if val_rows is not None else _load_rows(task, 'val', cfg.val_limit, None)
+    train = train_rows if train_rows is not None else load_rows(task, 'train', cfg.train_limit, None)
+    val = val_rows if val_rows is not None else load_rows(task, 'val', cfg.val_limit, None)
     opt, sched = make_optimizer(learner.parameters(), cfg)
     meta = dict(meta or {}, config=asdict(cfg), task=getattr(task, 'name', str(task)))
     def save(which, step, score): learner.save(out/(best_name if which == 'best' else last_name), dict(meta, step=step, val_score=score))

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
 from .core import cache_dir, atomic_write_bytes
-from .models import svf_targets, _LAYER_RE
+from .models import svf_targets, LAYER_RE
 
 # %% auto #0
 __all__ = ['FACTORS_FORMAT', 'decompose', 'rebuild_error', 'matrix_digest', 'matrix_digests', 'combine_digests',
@@ -175,7 +175,7 @@ def anatomy(model, # the model the factors came from
     "One row per target matrix: layer, module, shape, spectrum statistics and rebuild error."
     rows = []
     for n, (U, S, Vh) in factors.items():
-        m = _LAYER_RE.search(n.removesuffix('.weight'))  # the one layer regex, in `t2repro.models`
+        m = LAYER_RE.search(n.removesuffix('.weight'))  # the one layer regex, in `t2repro.models`
         rows.append(dict(name=n, layer=int(m.group(1)) if m else -1, module=m.group(2) if m else n,
                          shape=list(model.get_parameter(n).shape), **spectrum_stats(S),
                          rebuild_err=rebuild_error(model.get_parameter(n), (U, S, Vh))))

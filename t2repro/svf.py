@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import atomic_write_bytes
-from .models import svf_targets, _LAYER_RE
+from .models import svf_targets, LAYER_RE
 from .svd import Factors, weights_fingerprint
 
 # %% auto #0
@@ -437,7 +437,7 @@ def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
     "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows."
     out = {}
     for n, z in getattr(expert, 'z', expert).items():
-        m = _LAYER_RE.search(n.removesuffix('.weight'))
+        m = LAYER_RE.search(n.removesuffix('.weight'))
         if m is None: raise ValueError(f'{n} is not a decoder-layer target matrix')
         out.setdefault(m.group(2), []).append((int(m.group(1)), z.float()))
     return {k: ([i for i, _ in sorted(v, key=lambda t: t[0])], torch.stack([z for _, z in sorted(v, key=lambda t: t[0])]))
