@@ -16,8 +16,11 @@ from .evaluate import generate, evaluate
 from .rl import RLConfig, train_svf, cont_logits, token_logprobs
 
 # %% auto #0
-__all__ = ['LABELS', 'CLASSIFY_SYSTEM', 'DEFAULT_EXPERTS', 'as_alpha', 'Decision', 'run_grouped', 'parse_label',
-           'classify_messages', 'chat_prompt', 'Adapted', 'Adapter']
+__all__ = ['LABELS', 'CLASSIFY_SYSTEM', 'DEFAULT_EXPERTS', 'TASK_LABELS', 'CLS_SOURCES', 'as_alpha', 'Decision', 'run_grouped',
+           'parse_label', 'classify_messages', 'chat_prompt', 'Adapted', 'Adapter', 'ClsTask', 'train_cls_expert',
+           'confusion_matrix', 'classify_eval', 'plot_confusion', 'CEMConfig', 'CEMResult', 'cem', 'answer_loglik',
+           'few_shot_score', 'split_few_shot', 'plot_alpha', 'pass_ratio', 'time_passes', 'AdaptResult', 'load_experts',
+           'adapt_task', 'adapt_prompt']
 
 # %% ../nbs/08_adapt.ipynb #924a9b83
 def as_alpha(alpha # K weights, or a (K, N) table of weights per expert × matrix (tensor, array or nested lists)
@@ -259,3 +262,355 @@ def __call__(self:Adapter, prompts:list, # user requests in plain text (a single
     answers = self.answer(ds, lambda idx: self._generate([chats[i] for i in idx], max_new_tokens or self.max_new_tokens))
     t2, sw = time.perf_counter(), self.switch_s - w0
     return Adapted(answers, ds, dict(pass1_s=t1 - t0, pass2_s=t2 - t1 - sw, switch_s=sw, switches=self.switches - s0))
+
+# %% ../nbs/08_adapt.ipynb #318b9656
+TASK_LABELS = dict(gsm8k='math', mbpp='code', arc_easy='reasoning', math='math', humaneval='code', arc_challenge='reasoning')
+CLS_SOURCES = dict(train=('gsm8k', 'mbpp', 'arc_easy'), val=('gsm8k', 'mbpp', 'arc_easy'), test=('gsm8k', 'mbpp', 'arc_easy'),
+                   unseen=('math', 'humaneval', 'arc_challenge'))
+
+@dataclass
+class ClsTask(Task):
+    "Which of code / math / reasoning a request belongs to, answered in `\\boxed{}`: the training task of the classifier expert."
+    name:str = 'cls'; kind:str = 'gen'; max_new_tokens:int = 48
+    system:str|None = CLASSIFY_SYSTEM
+    per_source:int|None = None # rows drawn from each source task per split (None: all of them)
+    seed:int = 0               # seed of that draw and of the shuffle that interleaves the sources
+    splits = tuple(CLS_SOURCES)
+
+    def load(self, split:str, data_dir=None, source:str='auto')->list:
+        "Rows `{id, question, answer (label), source}` of `split`, sources interleaved in a seeded order."
+        if split not in self.splits: raise ValueError(f'{self.name}: unknown split {split!r}; choose from {list(self.splits)}')
+        rows = []
+        for s in CLS_SOURCES[split]:
+            t = get_task(s)
+            rs = t.load('test' if split == 'unseen' else split, data_dir, source)
+            if self.per_source is not None and len(rs) > self.per_source: rs = random.Random(f'{self.seed}/{s}/{split}').sample(rs, self.per_source)
+            rows += [dict(id=f'{s}/{r["id"]}', question=t.user_message(r), answer=TASK_LABELS[s], source=s) for r in rs]
+        random.Random(f'{self.seed}/{split}').shuffle(rows)
+        return rows
+    def user_message(self, row)->str: return row['question']
+    def extract(self, text, row=None)->str|None: return parse_label(text)
+    def is_correct(self, row, answer)->bool: return answer == row['answer']
+    def target(self, row)->str: return f"Classification: \\boxed{{{row['answer']}}}"
+
+# %% ../nbs/08_adapt.ipynb #f416e116
+def train_cls_expert(model, tok, # a causal LM and its tokenizer
+                     cfg:RLConfig|None=None, # training settings (default `RLConfig()`)
+                     out_dir='experts/cls', # run folder (resumes from its checkpoint)
+                     factors:dict|None=None, # cached SVD factors of the targets
+                     per_source:int|None=None, # rows per source task and split (None: all)
+                     seed:int=0, # seed of the row draw
+                     **kw # passed to `rl.train_svf` / `rl.train_loop` (train_rows, val_rows, log, ...)
+                    )->dict:
+    "Train the classifier expert with the RL loop on `ClsTask` (training data of GSM8K, MBPP and ARC-Easy only)."
+    return train_svf(model, tok, ClsTask(per_source=per_source, seed=seed), cfg or RLConfig(), out_dir, factors=factors, **kw)
+
+# %% ../nbs/08_adapt.ipynb #6e851a97
+def confusion_matrix(true:list, # true labels
+                     pred:list, # predicted labels (None counts as 'others')
+                     labels=LABELS # row / column order
+                    )->list:
+    "Counts `cm[i][j]` of items with true label `labels[i]` predicted as `labels[j]`."
+    if len(true) != len(pred): raise ValueError(f'{len(true)} true labels but {len(pred)} predictions')
+    ix = {l: i for i, l in enumerate(labels)}
+    cm = [[0] * len(labels) for _ in labels]
+    for t, p in zip(true, pred):
+        p = 'others' if p is None else p
+        if t not in ix or p not in ix: raise ValueError(f'label {t if t not in ix else p!r} is not one of {list(labels)}')
+        cm[ix[t]][ix[p]] += 1
+    return cm
+
+def classify_eval(adapter:Adapter, # the adapter (its base model, or its classifier expert)
+                  rows:list, # `ClsTask` rows (question, answer, source)
+                  strategy:str='prompt' # 'prompt' (base model) or 'cls' (classifier expert)
+                 )->dict:
+    "Accuracy (overall and per source task), predictions and confusion matrix of a pass-1 classifier on labelled rows."
+    if strategy not in ('prompt', 'cls'): raise ValueError(f"strategy must be 'prompt' or 'cls', not {strategy!r}")
+    if strategy == 'cls' and adapter.cls_expert is None: raise ValueError("strategy 'cls' needs the adapter's classifier expert")
+    pred = adapter.classify([r['question'] for r in rows], adapter.cls_expert if strategy == 'cls' else None)
+    ok = [p == r['answer'] for p, r in zip(pred, rows)]
+    src = list(dict.fromkeys(r['source'] for r in rows))
+    return dict(strategy=strategy, n=len(rows), accuracy=sum(ok) / max(1, len(ok)), pred=pred,
+                per_source={s: sum(o for o, r in zip(ok, rows) if r['source'] == s) / sum(r['source'] == s for r in rows) for s in src},
+                confusion=confusion_matrix([r['answer'] for r in rows], pred), labels=list(LABELS))
+
+def plot_confusion(cm:list, # from `confusion_matrix`
+                   path, # PNG destination
+                   labels=LABELS, # row / column labels
+                   title:str='' # figure title
+                  )->Path:
+    "Draw a confusion matrix (counts, rows normalised for the colour) and save it as a PNG, atomically."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    C = torch.tensor(cm, dtype=torch.float32)
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))
+    ax.imshow(C / C.sum(1, keepdim=True).clamp(min=1), cmap='Blues', vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)): ax.text(j, i, int(C[i, j]), ha='center', va='center', color='white' if C[i, j] > C[i].sum() / 2 else 'black')
+    ax.set_xticks(range(len(labels)), labels); ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(title)
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+# %% ../nbs/08_adapt.ipynb #7ca4e254
+@dataclass
+class CEMConfig:
+    "Settings of the few-shot CEM search over α (defaults: the paper and the authors' code)."
+    population:int = 32       # candidates per iteration
+    elite_ratio:float = 0.2   # share of the population kept as elites
+    init_std:float = 0.5      # initial standard deviation of every α
+    iterations:int = 50       # authors' code: 50; paper: up to 100
+    per_matrix:bool = False   # one α per expert (paper) or per expert × matrix (authors' code)
+    k:int = 10                # few-shot examples of the target task (removed from its test rows)
+    seed:int = 0              # sampling seed (candidates and the few-shot draw)
+    def __post_init__(self):
+        if self.population < 2: raise ValueError(f'CEMConfig.population must be >= 2, got {self.population}')
+        if not 0 < self.elite_ratio <= 1: raise ValueError(f'CEMConfig.elite_ratio must be in (0, 1], got {self.elite_ratio}')
+        if self.iterations < 1 or self.k < 1: raise ValueError('CEMConfig.iterations and k must be >= 1')
+    @property
+    def n_elite(self)->int:
+        "Number of elites: `int(population · elite_ratio)`, at least 1."
+        return max(1, int(self.population * self.elite_ratio))
+
+@dataclass
+class CEMResult:
+    "The outcome of a CEM search."
+    alpha: torch.Tensor   # the best candidate found
+    score: tuple          # its score (as a tuple)
+    mean: torch.Tensor    # the final sampling mean
+    history: list = field(default_factory=list, repr=False)  # per iteration: best score so far, elite mean, std
+    evaluations: int = 0  # candidates scored
+
+def _key(s)->tuple: return tuple(float(x) for x in s) if isinstance(s, (tuple, list)) else (float(s),)
+
+def cem(score_fn, # alpha (1-D tensor in [0, 1]) -> float or tuple (higher is better, compared in order)
+        dim:int, # number of values searched
+        cfg:CEMConfig|None=None, # population, elites, std, iterations, seed
+        init_mean=None, # starting mean (default 0.5 everywhere)
+        log=None # printer for one line per iteration (None: silent)
+       )->CEMResult:
+    "Cross-entropy method over α ∈ [0, 1]^dim: sample, score, refit mean and std to the elites; keep the best."
+    cfg = cfg or CEMConfig()
+    g = torch.Generator().manual_seed(cfg.seed)
+    mean = torch.full((dim,), 0.5) if init_mean is None else torch.as_tensor(init_mean, dtype=torch.float32).clone()
+    if mean.shape != (dim,): raise ValueError(f'init_mean has shape {tuple(mean.shape)}, expected ({dim},)')
+    std, best, best_s, hist, n = torch.full((dim,), cfg.init_std), None, None, [], 0
+    for it in range(cfg.iterations):
+        pop = (mean + std * torch.randn(cfg.population, dim, generator=g)).clamp(0, 1)
+        scores = [_key(score_fn(a)) for a in pop]; n += len(pop)
+        order = sorted(range(len(pop)), key=lambda i: scores[i], reverse=True)
+        if best is None or scores[order[0]] > best_s: best, best_s = pop[order[0]].clone(), scores[order[0]]
+        elite = pop[order[:cfg.n_elite]]
+        mean, std = elite.mean(0), elite.std(0, unbiased=False)
+        hist.append(dict(iteration=it + 1, best=best_s, elite=[float(x) for x in torch.tensor([scores[i] for i in order[:cfg.n_elite]]).mean(0)],
+                         std=float(std.mean())))
+        if log: log(f'cem {it + 1}/{cfg.iterations}: best {best_s} elite mean {hist[-1]["elite"]} std {hist[-1]["std"]:.3f}')
+    return CEMResult(best, best_s, mean, hist, n)
+
+# %% ../nbs/08_adapt.ipynb #742194cd
+@torch.no_grad()
+def answer_loglik(model, tok, # a causal LM and its tokenizer
+                  task, # a `t2repro.tasks` task (needs `prompt` and `target`)
+                  rows:list, # rows of the task
+                  batch_size:int=2, # rows per forward (the logits are rows × tokens × vocabulary)
+                  max_answer_tokens:int=256 # score only the first tokens of long answers
+                 )->float:
+    "Mean over `rows` of the per-token log-likelihood of the reference answer after the prompt."
+    P = [tok(task.prompt(r, tok), add_special_tokens=False)['input_ids'] for r in rows]
+    C = [tok(task.target(r), add_special_tokens=False)['input_ids'][:max_answer_tokens] or [tok.eos_token_id] for r in rows]
+    vals = []
+    for b in range(0, len(rows), batch_size):
+        lg, tg, m = cont_logits(model, P[b:b + batch_size], C[b:b + batch_size], tok.pad_token_id)
+        vals += ((token_logprobs(lg, tg) * m).sum(-1) / m.sum(-1)).tolist()
+    return sum(vals) / len(vals)
+
+def few_shot_score(model, tok, task, # a causal LM (already switched to the candidate's weights), tokenizer, task
+                   rows:list, # the k few-shot rows
+                   batch_size:int=8, # prompts per batch
+                   max_new_tokens:int|None=None # generation cap (default: the task's)
+                  )->tuple:
+    "`(accuracy, mean answer log-likelihood)` of the current weights on the few-shot rows."
+    res = evaluate(model, tok, task, rows, batch_size=batch_size, progress=False, max_new_tokens=max_new_tokens)
+    return res.score, answer_loglik(model, tok, task, rows)
+
+def split_few_shot(rows:list, # the target task's test rows
+                   k:int=10, # how many examples
+                   seed:int=0 # seed of the draw
+                  )->tuple:
+    "`(shots, rest)`: k rows drawn with `seed`, and the remaining rows in their order."
+    if not 0 < k < len(rows): raise ValueError(f'few-shot needs 0 < k < {len(rows)} rows, got k={k}')
+    pick = set(random.Random(seed).sample(range(len(rows)), k))
+    return [rows[i] for i in sorted(pick)], [r for i, r in enumerate(rows) if i not in pick]
+
+# %% ../nbs/08_adapt.ipynb #e461eebd
+@patch
+def fit_few_shot(self:Adapter, task, # the target task (or its name)
+                 shots:list, # its k few-shot rows (see `split_few_shot`)
+                 cfg:CEMConfig|None=None, # search settings
+                 score_fn=None, # (model, tok, task, rows) -> score; default `few_shot_score`
+                 batch_size:int|None=None, # prompts per batch (default: the Adapter's)
+                 max_new_tokens:int|None=None, # generation cap while scoring (default: the task's)
+                 log=None # printer, one line per iteration
+                )->CEMResult:
+    "Few-shot pass 1: CEM over the mixture weights α of the Adapter's experts, scored on `shots`."
+    cfg, task = cfg or CEMConfig(), get_task(task) if isinstance(task, str) else task
+    K, N = len(self.experts), len(next(iter(self.experts.values())).z) if self.experts else 0
+    if K == 0: raise ValueError('few-shot adaptation needs at least one expert')
+    score_fn = score_fn or (lambda m, t, task, rows: few_shot_score(m, t, task, rows, batch_size or self.batch_size, max_new_tokens))
+    shape = (K, N) if cfg.per_matrix else (K,)
+    def score(a):
+        self.switch(Decision(task.name, alpha=as_alpha(a.view(shape))))
+        return score_fn(self.model, self.tok, task, shots)
+    try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log)
+    finally: self.base()
+    res.alpha, res.mean = res.alpha.view(shape), res.mean.view(shape)
+    return res
+
+# %% ../nbs/08_adapt.ipynb #bedacaf6
+def plot_alpha(alphas:dict, # {task: α} with α of shape (K,) or (K, N) (a tensor, list, or {expert: α} dict)
+               experts:list, # the K expert names, in α's order
+               path, # PNG destination
+               title:str='Few-shot α per task' # figure title
+              )->Path:
+    "Heat map of the learned mixture weights (rows: target tasks, columns: experts), saved as PNG atomically."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    def row(a):
+        a = [a[e] for e in experts] if isinstance(a, dict) else a
+        a = torch.as_tensor(a, dtype=torch.float32)
+        if a.shape[0] != len(experts): raise ValueError(f'alpha of shape {tuple(a.shape)} for {len(experts)} experts')
+        return a if a.ndim == 1 else a.mean(1)
+    M = torch.stack([row(a) for a in alphas.values()])
+    fig, ax = plt.subplots(figsize=(1.3 * len(experts) + 1.5, 0.6 * len(alphas) + 1.2))
+    ax.imshow(M, cmap='viridis', vmin=0, vmax=1, aspect='auto')
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]): ax.text(j, i, f'{M[i, j]:.2f}', ha='center', va='center', color='white' if M[i, j] < 0.6 else 'black')
+    ax.set_xticks(range(len(experts)), experts); ax.set_yticks(range(len(alphas)), list(alphas))
+    ax.set_xlabel('expert'); ax.set_ylabel('target task'); ax.set_title(title)
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+# %% ../nbs/08_adapt.ipynb #06a715fc
+def pass_ratio(timing:dict # `Adapted.timing` or `AdaptResult.timing`
+              )->float:
+    "The cost of the first pass as a fraction of the second (weight switches excluded from both)."
+    if not timing.get('pass2_s'): raise ValueError('no second-pass time to compare with')
+    return timing['pass1_s'] / timing['pass2_s']
+
+def time_passes(adapter:Adapter, # the adapter
+                prompts:list, # requests in plain text
+                strategy='prompt', # the pass-1 strategy (Table 3: prompt-based)
+                **kw # passed to the call (alpha, max_new_tokens)
+               )->dict:
+    "Run both passes on `prompts` and return their times and `ratio` = first pass / second pass."
+    t = adapter(prompts, strategy=strategy, **kw).timing
+    return dict(t, ratio=pass_ratio(t))
+
+# %% ../nbs/08_adapt.ipynb #c680b841
+@dataclass
+class AdaptResult:
+    "Score of an adaptation strategy on a task, with per-item records and the time of each pass."
+    task: str
+    strategy: str
+    score: float      # mean correctness over the scored rows
+    ci_low: float     # bootstrap 95% interval
+    ci_high: float
+    n: int            # rows scored (few-shot: the k examples excluded)
+    records: list = field(repr=False, default_factory=list)   # evaluation records + label, expert, alpha
+    timing: dict = field(default_factory=dict)                # pass1_s, pass2_s, switch_s, switches
+    alpha: dict|None = None                                   # few-shot: learned α by expert name (lists when per matrix)
+    shots: list|None = None                                   # few-shot: ids of the rows used by the search
+    cem: CEMResult|None = field(default=None, repr=False)
+    def row(self, method:str|None=None)->dict:
+        "A results-file row."
+        return dict(method=method or self.strategy, task=self.task, score=self.score, ci_low=self.ci_low, ci_high=self.ci_high, n=self.n)
+
+# %% ../nbs/08_adapt.ipynb #5e351d35
+@patch
+def run_task(self:Adapter, task, # a `t2repro.tasks` task or its name
+             rows:list, # the rows to adapt on and score (few-shot: `cem.k` of them go to the search)
+             strategy='prompt', # 'prompt' | 'cls' | 'few-shot' | 'base' | a callable
+             *, cem:CEMConfig|None=None, # few-shot search settings
+             limit:int|None=None, # score only the first N rows (after the few-shot rows are removed)
+             batch_size:int|None=None, # prompts per batch (default: the Adapter's)
+             max_new_tokens:int|None=None, # pass-2 generation cap (default: the task's)
+             log=None # printer for the few-shot search
+            )->AdaptResult:
+    "Adapt and score on a task's rows: pass 1 per row (or few-shot α), pass 2 through the evaluation harness, grouped."
+    task = get_task(task) if isinstance(task, str) else task
+    bs, alpha, fit, shots = batch_size or self.batch_size, None, None, None
+    t0, s0, w0 = time.perf_counter(), self.switches, self.switch_s
+    if strategy == 'few-shot':
+        cem = cem or CEMConfig()
+        shot_rows, rows = split_few_shot(rows, cem.k, cem.seed)
+        fit = self.fit_few_shot(task, shot_rows, cem, batch_size=bs, max_new_tokens=max_new_tokens, log=log)
+        alpha, shots = fit.alpha, [r['id'] for r in shot_rows]
+    rows = rows[:limit] if limit else list(rows)
+    if not rows: raise ValueError(f'{task.name}: no rows to adapt on')
+    ds = self.decide([task.user_message(r) for r in rows], strategy, alpha)
+    t1 = time.perf_counter(); w1 = self.switch_s
+    recs = self.answer(ds, lambda idx: evaluate(self.model, self.tok, task, [rows[i] for i in idx], batch_size=bs, progress=False,
+                                                max_new_tokens=max_new_tokens).records)
+    t2 = time.perf_counter()
+    for r, d in zip(recs, ds): r.update(d.to_dict(self.names))
+    score, lo, hi = bootstrap_ci([float(r['correct']) for r in recs])
+    timing = dict(pass1_s=t1 - t0 - (w1 - w0), pass2_s=t2 - t1 - (self.switch_s - w1), switch_s=self.switch_s - w0, switches=self.switches - s0)
+    a = None if alpha is None else {n: v.tolist() if v.ndim else float(v) for n, v in zip(self.names, alpha)}
+    return AdaptResult(task.name, strategy if isinstance(strategy, str) else 'custom', score, lo, hi, len(recs), recs, timing, a, shots, fit)
+
+# %% ../nbs/08_adapt.ipynb #f6aba556
+def load_experts(paths, # expert files (`.safetensors`) or folders holding them (searched recursively), or one of these
+                 model=None, # validate against this model
+                 factors:dict|None=None # ... and/or these factors
+                )->dict:
+    "`{name: Expert}` from files/folders; the name is the expert's training task (`meta['task']`), else the file name."
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.rglob('*.safetensors') if not f.name.startswith(('.', 'expert_last')))
+            if not found: raise FileNotFoundError(f'no expert files (*.safetensors) under {p}')
+            files += found
+        else: files.append(p)
+    out = {}
+    for f in files:
+        e = load_expert(f, model=model, factors=factors)
+        name = e.meta.get('task') or f.stem
+        if name in out: raise ValueError(f'two experts named {name!r} ({f} and another); pass distinct files')
+        out[name] = e
+    return out
+
+def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
+               factors:dict, # SVD factors of the experts' targets
+               experts:dict, # {name: Expert} (see `load_experts`; 'cls' is the classifier expert)
+               task, # a task or its name (an unseen task: math, humaneval, arc_challenge)
+               strategy='prompt', # 'prompt' | 'cls' | 'few-shot' | 'base'
+               *, limit:int|None=None, # score the first N rows (few-shot: after removing its k rows)
+               split:str='test', # the task split
+               rows:list|None=None, # explicit rows instead of the split
+               cem:CEMConfig|None=None, # few-shot settings
+               label_to_expert:dict|None=None, # pass-1 label -> expert name (default `DEFAULT_EXPERTS`)
+               batch_size:int=8, # prompts per batch
+               max_new_tokens:int|None=None, # pass-2 cap (default: the task's)
+               data_dir=None, # offline task data
+               log=None # printer for the few-shot search
+              )->AdaptResult:
+    "Adapt a model to a task with one strategy and score it: per-item records, score with 95% CI, pass times."
+    task = get_task(task) if isinstance(task, str) else task
+    rows = list(rows) if rows is not None else task.load(split, data_dir=data_dir)
+    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, batch_size=batch_size)
+    return ad.run_task(task, rows, strategy, cem=cem, limit=limit, max_new_tokens=max_new_tokens, log=log)
+
+def adapt_prompt(model, tok, # a causal LM (base weights) and its tokenizer
+                 factors:dict, # SVD factors of the experts' targets
+                 experts:dict, # {name: Expert}
+                 prompt:str, # one request in plain text
+                 strategy='prompt', # 'prompt' | 'cls' | 'base' | 'few-shot' (with alpha)
+                 *, alpha=None, # few-shot mixture weights
+                 label_to_expert:dict|None=None, # pass-1 label -> expert name
+                 max_new_tokens:int=512 # pass-2 budget
+                )->dict:
+    "Both passes on one request: `{prompt, label, expert, alpha, answer, timing}`."
+    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, max_new_tokens=max_new_tokens)
+    out = ad([prompt], strategy=strategy, alpha=alpha)
+    return dict(prompt=prompt, **out.decisions[0].to_dict(ad.names), answer=out.answers[0], timing=out.timing)
