@@ -118,14 +118,20 @@ Give your final answer inside \\boxed{}, e.g. \\boxed{reasoning}, in this format
 Classification: \\boxed{category}"""
 _SYNONYMS = {'other': 'others', 'coding': 'code', 'programming': 'code', 'mathematics': 'math'}
 
-def parse_label(text:str # a pass-1 output
+def _norm_label(s:str)->str|None:
+    s = re.sub(r'\\text(?:bf|tt)?\{([^{}]*)\}', r'\1', s).strip().strip('\'"`.*').strip().lower()
+    s = _SYNONYMS.get(s, s)
+    return s if s in LABELS else None
+
+def parse_label(text:str, # a pass-1 output
+                lenient:bool=False # also accept a bare "Classification: math" line, or an output that is just the category
                )->str|None:
     "The category in the last `\\boxed{}` of a pass-1 output (one of `LABELS`), or None if there is none."
     b = last_boxed(text or '')
-    if b is None: return None
-    s = re.sub(r'\\text(?:bf|tt)?\{([^{}]*)\}', r'\1', b).strip().strip('\'"`.*').strip().lower()
-    s = _SYNONYMS.get(s, s)
-    return s if s in LABELS else None
+    if b is not None: return _norm_label(b)
+    if not lenient or not text: return None
+    m = re.findall(r'(?i)classification\s*:\s*\**\s*([A-Za-z]+)', text)
+    return _norm_label(m[-1]) if m else _norm_label(text)
 
 def classify_messages(question:str # the request, as the user wrote it
                      )->list:
@@ -165,6 +171,7 @@ class Adapter:
                  svf_cfg:SVFConfig|None=None, # parametrization/renorm (default: from the experts' metadata)
                  max_new_tokens:int=512, # pass-2 generation budget
                  cls_max_new_tokens:int=48, # pass-1 generation budget
+                 lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X" (see `parse_label`)
                  batch_size:int=8, # prompts per forward
                  generate_fn=None # generation function with `evaluate.generate`'s signature (tests may fake it)
                 ):
@@ -182,6 +189,7 @@ class Adapter:
         self.model, self.tok, self.factors, self.experts = model, tok, factors, experts
         self.cfg = svf_cfg or _svf_cfg({**experts, **({'cls': self.cls_expert} if self.cls_expert is not None else {})})
         self.max_new_tokens, self.cls_max_new_tokens, self.batch_size = max_new_tokens, cls_max_new_tokens, batch_size
+        self.lenient_parse, self.last_pass1 = lenient_parse, []   # the raw pass-1 outputs of the last `classify`
         self.generate_fn = generate_fn or generate
         self._mixture, self.switches, self.switch_s = None, 0, 0.
 
@@ -219,7 +227,8 @@ def classify(self:Adapter, questions:list, # requests in plain text
     _switch(self.model, self.factors, expert.z if expert is not None else None, self.cfg)
     try: outs = self._generate([chat_prompt(self.tok, classify_messages(q)) for q in questions], self.cls_max_new_tokens)
     finally: self.base()
-    return [parse_label(o) or 'others' for o in outs]
+    self.last_pass1 = outs
+    return [parse_label(o, self.lenient_parse) or 'others' for o in outs]
 
 @patch
 def decide(self:Adapter, questions:list, # requests in plain text
