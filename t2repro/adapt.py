@@ -389,6 +389,8 @@ class CEMResult:
     mean: torch.Tensor    # the final sampling mean
     history: list = field(default_factory=list, repr=False)  # per iteration: best score so far, elite mean, std
     evaluations: int = 0  # candidates scored
+    seconds: float = 0.   # wall time of the search (`Adapter.fit_few_shot`)
+    switch_s: float = 0.  # ... of which switching weights
 
 def _key(s)->tuple: return tuple(float(x) for x in s) if isinstance(s, (tuple, list)) else (float(s),)
 
@@ -470,9 +472,11 @@ def fit_few_shot(self:Adapter, task, # the target task (or its name)
     def score(a):
         self.switch(Decision(task.name, alpha=as_alpha(a.view(shape))))
         return score_fn(self.model, self.tok, task, shots)
+    t, w = time.perf_counter(), self.switch_s
     try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log)
     finally: self.base()
     res.alpha, res.mean = res.alpha.view(shape), res.mean.view(shape)
+    res.seconds, res.switch_s = time.perf_counter() - t, self.switch_s - w
     return res
 
 # %% ../nbs/08_adapt.ipynb #bedacaf6
@@ -599,6 +603,7 @@ def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
                rows:list|None=None, # explicit rows instead of the split
                cem:CEMConfig|None=None, # few-shot settings
                label_to_expert:dict|None=None, # pass-1 label -> expert name (default `DEFAULT_EXPERTS`)
+               lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X"
                batch_size:int=8, # prompts per batch
                max_new_tokens:int|None=None, # pass-2 cap (default: the task's)
                data_dir=None, # offline task data
@@ -607,7 +612,7 @@ def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
     "Adapt a model to a task with one strategy and score it: per-item records, score with 95% CI, pass times."
     task = get_task(task) if isinstance(task, str) else task
     rows = list(rows) if rows is not None else task.load(split, data_dir=data_dir)
-    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, batch_size=batch_size)
+    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, batch_size=batch_size)
     return ad.run_task(task, rows, strategy, cem=cem, limit=limit, max_new_tokens=max_new_tokens, log=log)
 
 def adapt_prompt(model, tok, # a causal LM (base weights) and its tokenizer
@@ -617,9 +622,11 @@ def adapt_prompt(model, tok, # a causal LM (base weights) and its tokenizer
                  strategy='prompt', # 'prompt' | 'cls' | 'base' | 'few-shot' (with alpha)
                  *, alpha=None, # few-shot mixture weights
                  label_to_expert:dict|None=None, # pass-1 label -> expert name
+                 lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X"
                  max_new_tokens:int=512 # pass-2 budget
                 )->dict:
-    "Both passes on one request: `{prompt, label, expert, alpha, answer, timing}`."
-    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, max_new_tokens=max_new_tokens)
+    "Both passes on one request: `{prompt, label, expert, alpha, answer, pass1 (raw pass-1 output), timing}`."
+    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, max_new_tokens=max_new_tokens)
     out = ad([prompt], strategy=strategy, alpha=alpha)
-    return dict(prompt=prompt, **out.decisions[0].to_dict(ad.names), answer=out.answers[0], timing=out.timing)
+    return dict(prompt=prompt, **out.decisions[0].to_dict(ad.names), answer=out.answers[0],
+                pass1=ad.last_pass1[0] if ad.last_pass1 else None, timing=out.timing)
