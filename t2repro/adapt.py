@@ -4,13 +4,13 @@
 
 # %% ../nbs/08_adapt.ipynb #df021570
 from __future__ import annotations
-import io, re, math, time, random
+import io, re, time, random
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from fastcore.basics import patch
 from .core import atomic_write_bytes, bootstrap_ci
-from .svf import SVFConfig, Expert, merge, restore, is_merged, mix, precompose_experts, validate_z, load_expert
+from .svf import SVFConfig, Expert, merge, restore, precompose_experts, validate_z, load_expert
 from .tasks import Task, get_task, last_boxed
 from .evaluate import generate, evaluate
 from .rl import RLConfig, train_svf, cont_logits, token_logprobs
