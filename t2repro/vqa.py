@@ -100,7 +100,12 @@ HUB_DATASETS = {'textvqa': ('lmms-lab/textvqa', {'train': 'train', 'val': 'valid
                 'okvqa': ('lmms-lab/OK-VQA', {'train': 'val2014', 'val': 'val2014', 'test': 'val2014'})}
 
 def _offline()->bool:
-    return any(os.environ.get(k, '0') not in ('0', '', 'false', 'False') for k in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE'))
+    "True when an HF_*_OFFLINE switch is set or the hub's host name does not resolve (fails in milliseconds, no retries)."
+    import socket
+    from urllib.parse import urlparse
+    if any(os.environ.get(k, '0') not in ('0', '', 'false', 'False') for k in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE')): return True
+    try: socket.getaddrinfo(urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co')).hostname, 443); return False
+    except OSError: return True
 
 def hub_row(ex:dict, # one example from a hub VQA dataset
             i:int=0 # its index (fallback id)
@@ -122,8 +127,8 @@ def load_vqa(name:str, # textvqa | okvqa
     if name not in HUB_DATASETS: raise ValueError(f'unknown VQA dataset {name!r}: {", ".join(HUB_DATASETS)} (offline: synthetic_vqa)')
     hid, splits = HUB_DATASETS[name]
     if split not in splits: raise ValueError(f'{name}: unknown split {split!r}; choose from {", ".join(splits)}')
-    msg = (f'{name} comes from the Hugging Face hub ({hub_id or hid}), which is not reachable here'
-           f'{" (HF_*_OFFLINE is set)" if _offline() else ""}. Offline, use synthetic_vqa(n) for the pipeline; '
+    msg = (f'{name} comes from the Hugging Face hub ({hub_id or hid}), which is not reachable here '
+           f'(no network, or HF_*_OFFLINE set). Offline, use synthetic_vqa(n) for the pipeline; '
            f'OK-VQA questions alone are in okvqa_questions().')
     if _offline(): raise ConnectionError(msg)
     import datasets
