@@ -472,9 +472,11 @@ def balanced_device_map(model, # a decoder LM (meta is fine)
     first, last = dm[f'{pre}.layers.0'], dm[f'{pre}.layers.{len(layer_b) - 1}']
     for n, _ in base.named_children():
         if n != 'layers': dm[f'{pre}.{n}'] = first if 'embed' in n else last
-    top = pre.split('.')[0]
-    for n, _ in model.named_children():
-        if n != top: dm[n] = last
+    parts = pre.split('.')
+    for d in range(len(parts)):   # siblings along the path: top level (lm_head) with the last layer, inner ones (vision) with the first
+        anc = '.'.join(parts[:d]); mod = model.get_submodule(anc)
+        for n, _ in [*mod.named_children(), *mod.named_parameters(recurse=False)]:
+            if n != parts[d]: dm[f'{anc}.{n}' if anc else n] = last if d == 0 else first
     if capacity_gib is not None:
         over = {d: round(b / 2**30, 1) for d, b in device_loads(model, dm, targets, dtype_bytes, factor_bytes).items() if b > capacity_gib * 2**30}
         if over: raise ValueError(f'{n_devices} devices of {capacity_gib} GiB are not enough: loads {over} GiB; use more devices or bf16 factors')
