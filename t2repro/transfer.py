@@ -36,7 +36,8 @@ def target_sizes(model, # a model (meta is fine)
     kinds = kinds or list(TARGET_KINDS)
     return {n: min(model.get_parameter(n).shape) for n in svf_targets(model, kinds, layers)}
 
-def n_layers(model)->int:
+def n_layers(model # a decoder LM or a VLM
+            )->int:
     "Number of decoder layers of a model (its text config for a VLM)."
     cfg = getattr(model.config, 'text_config', model.config)
     return cfg.num_hidden_layers

@@ -487,7 +487,12 @@ def _decoder_prefix(model):
         if hasattr(mod, 'layers') and isinstance(mod.layers, torch.nn.ModuleList) and 'vision' not in n: return n
     raise ValueError(f'{type(model).__name__} has no decoder `layers` list')
 
-def device_loads(model, device_map:dict, targets:list|None=None, dtype_bytes:int=2, factor_bytes:int=4)->dict:
+def device_loads(model, # the model the map is for (meta is fine)
+                 device_map:dict, # `{module name: device}`
+                 targets:list|None=None, # SVF target names (their factors are added to their device)
+                 dtype_bytes:int=2, # bytes per weight
+                 factor_bytes:int=4 # bytes per factor value
+                )->dict:
     "Bytes per device of a device map: weights at `dtype_bytes` plus the SVF factors of the targets."
     load = {}
     for mod_name, d in device_map.items():
