@@ -114,12 +114,13 @@ def transfer(expert:Expert, # an expert trained on model A
              model, # model B
              how:str='ordered', # ordered | shuffled | resampled | resampled_shuffled
              seed:int=0, # shuffle seed
-             layers=None # resampled: B's layers (None: all, 'half', indices)
+             layers=None, # resampled: B's layers (None: all, 'half', indices)
+             src_layers:int|None=None # resampled: A's layer count (default: the expert's `n_layers` metadata, else its highest index + 1)
             )->Expert:
     "The expert carried over to model B (names of B), with its provenance in the metadata."
     if how not in TRANSFER_MODES: raise ValueError(f'unknown transfer mode {how!r}: {", ".join(TRANSFER_MODES)}')
     z = shuffle_z(expert.z, seed) if how.endswith('shuffled') else expert.z
-    if how.startswith('resampled'): out = transfer_resampled(z, model, layers, expert.meta.get('n_layers'))
+    if how.startswith('resampled'): out = transfer_resampled(z, model, layers, src_layers or expert.meta.get('n_layers'))
     else: out = {b: z[a].float().clone() for a, b in match_targets(z, model).items()}
     meta = dict(transfer=how, seed=seed, source_model=expert.meta.get('base_model') or expert.meta.get('model', ''),
                 source_task=expert.meta.get('task'), n_layers=n_layers(model), svf=expert.meta.get('svf'))
@@ -154,7 +155,8 @@ def transfer_experiment(expert:Expert, # an expert trained on model A
                         seed:int=0, # shuffle seed
                         factors:dict|None=None, # B's SVD factors (default: `svd_factors` of the needed targets)
                         batch_size:int=8, # evaluation batch size
-                        model_name:str='' # B's name for the rows
+                        model_name:str='', # B's name for the rows
+                        src_layers:int|None=None # A's layer count, for resampling an expert that skips layers
                        )->dict:
     "Base vs transferred experts on B: result rows, paired differences and per-item records (nothing written)."
     from t2repro.evaluate import evaluate
@@ -166,7 +168,7 @@ def transfer_experiment(expert:Expert, # an expert trained on model A
             r = evaluate(model, tok, task, rows, batch_size=batch_size, progress=False)
         scores[name] = [float(x['correct']) for x in r.records]; timing[name] = round(time.time() - t, 1)
         rows_out.append(dict(method=name, task=task.name, score=r.score, ci_low=r.ci_low, ci_high=r.ci_high, n=r.n, model=model_name, wall_s=timing[name]))
-    zs = {m: transfer(expert, model, m, seed).z for m in modes}
+    zs = {m: transfer(expert, model, m, seed, src_layers=src_layers).z for m in modes}
     if factors is None: factors = svd_factors(model, sorted({n for z in zs.values() for n in z}, key=list(target_sizes(model)).index))
     run('base', None)
     for m in modes: run(m, zs[m])
