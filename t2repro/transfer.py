@@ -15,7 +15,7 @@ from .svf import Expert, SVFConfig, merged, mix
 
 # %% auto #0
 __all__ = ['TRANSFER_MODES', 'GEMMA_CHAT_TEMPLATE', 'GGUF_PACKAGES', 'target_key', 'target_sizes', 'n_layers', 'match_targets',
-           'shuffle_z', 'resample_rank', 'transfer_resampled', 'transfer', 'cross_model_mix', 'paired_diff',
+           'shuffle_z', 'resample_rank', 'transfer_resampled', 'transfer', 'cross_model_mix', 'plot_z', 'paired_diff',
            'transfer_experiment', 'load_gguf_package']
 
 # %% ../nbs/10_transfer.ipynb #4189dcaf
@@ -133,6 +133,28 @@ def cross_model_mix(experts:list, # experts of model A
                    )->dict:
     "z' = Σ α_k z_k over experts transferred to model B."
     return mix([transfer(e, model, how) for e in experts], alpha)
+
+# %% ../nbs/10_transfer.ipynb #b421d4b9
+def plot_z(experts:dict, # {panel title: {name: z}}
+           module:str='up_proj', # which module kind to show
+           width:int=256, # rank points per row in the picture
+           path=None # save as PNG here (optional)
+          ):
+    "Heat maps of z over (layer, normalised rank) for one module kind, one panel per expert, one colour scale."
+    import matplotlib.pyplot as plt
+    mats = {}
+    for title, z in experts.items():
+        rows = sorted((target_key(n)[0], v) for n, v in z.items() if target_key(n)[1] == module)
+        if not rows: raise ValueError(f'{title}: no {module} matrices in this expert')
+        mats[title] = torch.stack([resample_rank(v, width) for _, v in rows]).numpy()
+    lo, hi = min(m.min() for m in mats.values()), max(m.max() for m in mats.values())
+    fig, axes = plt.subplots(1, len(mats), figsize=(4.2 * len(mats), 3.4), squeeze=False)
+    for ax, (title, m) in zip(axes[0], mats.items()):
+        im = ax.imshow(m, aspect='auto', cmap='viridis', vmin=lo, vmax=hi, extent=(0, 1, len(m) - 0.5, -0.5), interpolation='nearest')
+        ax.set_title(f'{title}\n({len(m)} layers)', fontsize=10); ax.set_xlabel('normalised rank j/(k-1)'); ax.set_ylabel('layer')
+    fig.colorbar(im, ax=axes[0].tolist(), label=f'z ({module})')
+    if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')
+    return fig
 
 # %% ../nbs/10_transfer.ipynb #8a414e00
 def paired_diff(a:list, b:list, # per-item scores of two methods on the same items
