@@ -121,7 +121,7 @@ def transfer(expert:Expert, # an expert trained on model A
     z = shuffle_z(expert.z, seed) if how.endswith('shuffled') else expert.z
     if how.startswith('resampled'): out = transfer_resampled(z, model, layers, src_layers or expert.meta.get('n_layers'))
     else: out = {b: z[a].float().clone() for a, b in match_targets(z, model).items()}
-    meta = dict(transfer=how, seed=seed, source_model=expert.meta.get('base_model') or expert.meta.get('model', ''),
+    meta = dict(transfer=how, seed=seed, source_model=expert.meta.get('model') or expert.meta.get('base_model', ''),
                 source_task=expert.meta.get('task'), n_layers=n_layers(model), svf=expert.meta.get('svf'))
     return Expert(out, meta)
 
