@@ -47,3 +47,10 @@ def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
                       (['--limit', '0'], '--limit'), (['--models', 'no-such-model'], 'no-such-model')]:
         t0 = time.time(); rc = transfer_cli(argv); err = capsys.readouterr().err
         assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1 and time.time() - t0 < 10, err
+
+
+def test_gemma_preset_resolves_offline():
+    "gemma3-270m resolves to the PyPI package path (never the hub), like the embedded default."
+    from t2repro.models import resolve_model, PRESETS
+    assert resolve_model('gemma3-270m') == ('embedded', 'gemma3-270m', True)
+    assert PRESETS['gemma3-270m'].family == 'gemma3'
