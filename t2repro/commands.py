@@ -16,7 +16,7 @@ from .svf import svf_param_count, load_expert
 from .rl import TrainConfig, train_svf
 from .lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count
 from .options import eval_parser, train_svf_parser, train_lora_parser, params_parser, train_config
-from .experiments import slug, results_dir, fail, relative, config_diff
+from .experiments import slug, results_dir, fail, config_diff, portable_command
 
 # %% auto #0
 __all__ = ['arch_model', 'check_expert', 'eval_cli', 'train_svf_cli', 'train_lora_cli', 'params_cli']
@@ -37,7 +37,7 @@ def check_expert(path, # an SVF expert file
     "Validate an expert file before any weights load: a t2repro expert (not a pickle, not random bytes) for this architecture."
     try: arch = arch_model(model_name)
     except ValueError: arch = None   # a hub id: only the file itself can be checked now; names and lengths once the model loads
-    return load_expert(path, model=arch)
+    return load_expert(path, model=arch, check_fingerprint=False)   # the weights' fingerprint: once they are loaded
 
 # %% ../nbs/13_commands.ipynb #85bb58be
 def eval_cli(argv:list|None=None # arguments after `t2repro eval`
@@ -64,7 +64,7 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
     budget = dict(split=a.split, limit=a.limit, n=res.n, batch_size=a.batch_size, fast_mc=not a.no_fast_mc,
                   max_new_tokens=a.max_new_tokens or task.max_new_tokens)
     method = f'expert:{Path(a.expert).stem}' if a.expert else 'base'
-    p = write_results(folder/f'{name}.json', [res.row(method)], model=a.model, budget=budget, seed=a.seed,
+    p = write_results(folder/f'{name}.json', [res.row(method)], model=a.model, budget=budget, seed=a.seed, command=portable_command(),
                       wall_time_s=time.time() - t0, expert=Path(a.expert).name if a.expert else None, records=f'{name}.jsonl')
     print(res); print(f'wrote {p}')
     return 0

@@ -17,9 +17,9 @@ from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
 from .rl import TrainConfig, train_svf
 
 # %% auto #0
-__all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'relative', 'fail', 'data_env', 'config_diff',
-           'run_cli', 'svd_anatomy', 'demo_cli', 'parse_per_task', 'baseline_cli', 'run_unit', 'plot_table1',
-           'table1_configs', 'table1_cli']
+__all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command', 'fail', 'data_env',
+           'config_diff', 'run_cli', 'svd_anatomy', 'demo_cli', 'parse_per_task', 'baseline_cli', 'run_unit',
+           'plot_table1', 'table1_configs', 'table1_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -44,6 +44,16 @@ def relative(path, # a file or folder
     "`path` relative to `start` (no machine path in a results file); just its name if it is elsewhere on the machine."
     p, s = Path(path).resolve(), Path(start).resolve()
     return str(p.relative_to(s)) if p.is_relative_to(s) else p.name
+
+def portable_command(argv:list|None=None # a command line (default: this process's `sys.argv`)
+                    )->str:
+    "The command line for a results file: absolute paths made relative to the current folder, or cut to their name."
+    import shlex
+    argv = sys.argv if argv is None else argv
+    def one(a):
+        k, eq, v = a.rpartition('=') if a.startswith('--') and '=' in a else ('', '', a)
+        return k + eq + (v if not v.startswith('/') else relative(v, Path.cwd()))
+    return ' '.join(shlex.quote(one(a)) for a in [Path(argv[0]).name, *argv[1:]])
 
 def fail(prog:str, # the command's name
          e:Exception # what went wrong
@@ -184,7 +194,7 @@ def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
                        fast_mc=not a.no_fast_mc, max_new_tokens=caps[t.name], backend=a.backend)
         results.append(res); spent[t.name] = round(sum(r.get('seconds', 0.) for r in res.records), 1)
         print(res, flush=True)
-        write_results(folder/'baseline.json', [r.row('base') for r in results], model=a.model, budget=budget, seed=a.seed,
+        write_results(folder/'baseline.json', [r.row('base') for r in results], model=a.model, budget=budget, seed=a.seed, command=portable_command(),
                       wall_time_s=sum(spent.values()), complete=len(results) == len(tasks), task_seconds=spent,
                       this_run_s=round(time.time() - t0, 1), records={r.task: f'baseline/{r.task}.jsonl' for r in results},
                       note='wall_time_s adds up the time spent on every record, across resumed runs (model loading excluded)')
@@ -315,7 +325,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        write_results(res_path, rows, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
+        write_results(res_path, rows, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows), command=portable_command(),
                       units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score, lora = best adapter by validation score (merged).')

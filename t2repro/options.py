@@ -67,7 +67,8 @@ def _checked(conv, ok, what:str):
         except (ValueError, TypeError): v = None
         if v is None or not ok(v): raise argparse.ArgumentTypeError(f'{s!r} is not {what}')
         return v
-    f.__name__ = what.replace(' ', '_'); return f
+    f.__name__, f.__doc__ = what.replace(' ', '_'), f'`type=` function: the value of a flag if it is {what}, else a one-line error.'
+    return f
 
 positive_int = _checked(int, lambda v: v >= 1, 'a positive integer')
 non_negative_int = _checked(int, lambda v: v >= 0, 'a non-negative integer')
@@ -123,7 +124,10 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, prog:str, # the command, e.g. 't2repro eval'
                  description:str # what it does
                 ): super().__init__(prog=prog, description=description, formatter_class=_Formatter)
-    def error(self, message): self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
+    def error(self, message:str # what is wrong
+             ):
+        "Print one line, `prog: error: message (see prog --help)`, and exit with status 2."
+        self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
 
 # %% ../nbs/07_options.ipynb #1cde1c82
 OUT_HELP = 'results folder (default: runs/ of the checkout, else of the current folder; `--out results` refreshes the committed results)'
