@@ -320,7 +320,8 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     budget = _table1_budget(cfgs, tasks, test_limit, mnt)
     rows, pending = [], [f'{t}/{m}' for t, m in units if not (out/t/m/'result.json').exists()]
     for t, m in units:
-        print(f'== {t} / {m}' + (' (done)' if f'{t}/{m}' not in pending else ''), flush=True)
+        what = '' if m == 'base' else f'train {cfgs[t, m].steps} steps of {cfgs[t, m].batch_size}, then '
+        print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
         with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t])
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
