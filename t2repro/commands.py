@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 import torch
 from .core import atomic_save_json, load_json, set_seed, write_results
-from .models import PRESETS, load_model, meta_model, tiny_model, svf_targets
+from .models import PRESETS, load_model, meta_model, tiny_model, svf_targets, resolve_model
 from .tasks import get_task
 from .evaluate import evaluate, load_rows, with_expert
 from .svf import svf_param_count, load_expert
@@ -48,6 +48,7 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
         task = get_task(a.task)
         rows = load_rows(task, a.split, a.limit, a.data_dir)
         if a.expert: check_expert(a.expert, a.model)
+        resolve_model(a.model)   # an unknown or unreachable model fails now, not after a minute of retries
     except (ValueError, OSError, ModuleNotFoundError) as e: return fail('t2repro eval', e)
     set_seed(a.seed); t0 = time.time()
     print(f'loading {a.model} ...', flush=True)
@@ -79,8 +80,8 @@ def _start_run(args, cfg, **extra)->Path:
     return out
 
 def _rows(a, cfg)->dict:
-    "The training and validation rows (read before the model loads, so a missing data file fails at once)."
-    task = get_task(a.task)
+    "The training and validation rows (read before the model loads, so a missing data file fails at once); checks the model's name."
+    task = get_task(a.task); resolve_model(a.model)
     return dict(train_rows=load_rows(task, 'train', cfg.train_limit, a.data_dir), val_rows=load_rows(task, 'val', cfg.val_limit, a.data_dir))
 
 def _say_plan(a, cfg, rows):

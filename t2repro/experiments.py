@@ -181,6 +181,7 @@ def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
         tasks = [get_task(t) for t in names]
         limits, caps = parse_per_task(a.limit, names), parse_per_task(a.max_new_tokens, names)
         rows = {t.name: load_rows(t, a.split, limits[t.name], a.data_dir) for t in tasks}
+        from t2repro.models import resolve_model; resolve_model(a.model)   # an unknown model fails now
     except (ValueError, OSError, ModuleNotFoundError) as e: return fail('t2repro baseline', e)
     set_seed(a.seed); t0 = time.time()
     print(f'loading {a.model} ...', flush=True)
@@ -309,6 +310,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     fig_path = Path(args.figure) if args.figure else root/'figures'/'table1.png'
     units = [(t, m) for t in tasks for m in methods]
     try:
+        from t2repro.models import resolve_model; resolve_model(args.model)   # an unknown model fails now
         cfgs = table1_configs(args, tasks)
         test_limit, mnt = parse_per_task(args.test_limit, tasks), parse_per_task(args.max_new_tokens, tasks)
         for t, m in units:

@@ -207,11 +207,15 @@ def train_parser(prog:str, # program name in the usage line
 
 def train_svf_parser()->Parser:
     "Options of `t2repro train-svf`."
-    return train_parser('t2repro train-svf', 'Train an SVF expert (z-vectors) with REINFORCE; resumable. Writes OUT/expert.safetensors.')
+    return train_parser('t2repro train-svf', 'Train an SVF expert (z-vectors) with REINFORCE; resumable. Writes OUT/expert.safetensors. '
+                        "The defaults are the paper's GPU budget (200 steps of 256 samples), far beyond two CPU cores: "
+                        'set --steps, --batch-size and --train-limit/--val-limit (see the commands of results/table1.json).')
 
 def train_lora_parser()->Parser:
     "Options of `t2repro train-lora`."
-    return train_parser('t2repro train-lora', 'Train the LoRA baseline (PEFT) with the loop of train-svf; resumable. Writes OUT/adapter/.', lora=True)
+    return train_parser('t2repro train-lora', 'Train the LoRA baseline (PEFT) with the loop of train-svf; resumable. Writes OUT/adapter/. '
+                        "The defaults are the paper's GPU budget (200 steps of 256 samples), far beyond two CPU cores: "
+                        'set --steps, --batch-size and --train-limit/--val-limit (see the commands of results/table1.json).', lora=True)
 
 def train_config(args, # parsed `train_parser` arguments
                  lora:bool=False # also the LoRA shape: returns (train settings, lora settings)

@@ -98,6 +98,10 @@ def test_help_fast_and_torch_free(cmd):
 # 4. the dispatcher: user errors in one line, bugs with their traceback
 def test_user_error_one_line_bug_traceback(monkeypatch):
     one_line_error(*run('params', '--model', 'no-such-model')[::2], "unknown model 'no-such-model'")
+    for cmd in (['eval', '--task', 'arc_easy'], ['train-svf', '--task', 'arc_easy', '--out', 'no-such-run'], ['baseline'], ['table1']):
+        rc, out, err = run(*cmd, '--model', 'no-such-model')
+        one_line_error(rc, err, "unknown model 'no-such-model'")
+    assert not Path('no-such-run').exists()
     import t2repro.commands as C
     def boom(argv): raise OSError('disk says no\nsecond line')
     monkeypatch.setattr(C, 'params_cli', boom)
