@@ -47,6 +47,9 @@ def run(cmd:str, # a command of `COMMANDS`
     except USER_ERRORS as e:
         if os.environ.get('T2REPRO_TRACEBACK'): raise
         print(f't2repro {cmd}: error: {" ".join(str(e).split()) or type(e).__name__}', file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        print(f't2repro {cmd}: interrupted (the resumable commands continue where they stopped when rerun with the same flags)', file=sys.stderr)
+        return 130
     return res if isinstance(res, int) else 0
 
 def main(argv:list|None=None # arguments after `t2repro` (default: `sys.argv[1:]`)

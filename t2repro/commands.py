@@ -85,6 +85,7 @@ def _rows(a, cfg)->dict:
     return dict(train_rows=load_rows(task, 'train', cfg.train_limit, a.data_dir), val_rows=load_rows(task, 'val', cfg.val_limit, a.data_dir))
 
 def _say_plan(a, cfg, rows):
+    "Say what the run will do before the slow parts start."
     print(f'loading {a.model} ...', flush=True)
     print(f'training {cfg.steps} steps of {cfg.batch_size} samples on {len(rows["train_rows"])} {a.task} rows'
           + (f', validating on {len(rows["val_rows"])} rows every {cfg.val_every} steps' if rows['val_rows'] else '')

@@ -141,7 +141,7 @@ def _common(p:Parser, # the parser to extend
 
 def _eval_flags(p:Parser):
     "Evaluation flags shared by `eval` and `baseline`."
-    p.add_argument('--split', default='test', choices=('train', 'val', 'test'), help='task split')
+    p.add_argument('--split', default='test', help="task split: test | val | train | fewshot (a task's `splits`; MATH also test_full)")
     p.add_argument('--batch-size', type=positive_int, default=8, help='prompts per generation batch')
     p.add_argument('--no-fast-mc', action='store_true', help='generate and parse multiple-choice answers instead of reading the label logits')
     p.add_argument('--backend', default='hf', choices=['hf', 'vllm'], help='generation backend')

@@ -54,6 +54,7 @@ BAD_FLAGS = [
     (['table1', '--test-limit', 'arc_easy=x'], "--test-limit: 'arc_easy=x'"),
     (['table1', '--svf-lr', '0'], "--svf-lr: '0' is not a positive number"),
     (['eval', '--task', 'gsm9k'], "unknown task"),
+    (['eval', '--task', 'gsm8k', '--split', 'nope'], "gsm8k: unknown split 'nope'"),
     (['table1', '--methods', 'base,qlora'], 'methods are base, lora, svf'),
 ]
 
