@@ -4,10 +4,10 @@
 
 # %% ../nbs/90_cli.ipynb #4f987fe8
 from __future__ import annotations
-import sys, importlib
+import os, sys, importlib
 
 # %% auto #0
-__all__ = ['COMMANDS', 'usage', 'main']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'usage', 'run', 'main']
 
 # %% ../nbs/90_cli.ipynb #ed9ee2dc
 COMMANDS = {
@@ -30,17 +30,33 @@ def usage()->str:
             '\n'.join(f'  {k:{w}s}  {v[2]}' for k, v in COMMANDS.items()))
 
 # %% ../nbs/90_cli.ipynb #48f82e44
+USER_ERRORS = (ValueError, OSError, ModuleNotFoundError)  # bad input: a name, a file, a missing package; never a traceback
+
+def run(cmd:str, # a command of `COMMANDS`
+        argv:list # its arguments
+       )->int:
+    "Parse `argv` torch-free when the command allows it, then run the command; user errors become one line and status 2."
+    from t2repro.options import parser_for
+    p = parser_for(cmd)
+    if p is not None: p.parse_args(argv)  # --help and bad flags answer here, before the heavy imports
+    mod, fn, _ = COMMANDS[cmd]
+    try: f = getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError) as e:
+        print(f't2repro: command {cmd!r} is not available in this version ({e})', file=sys.stderr); return 2
+    try: res = f(argv)
+    except USER_ERRORS as e:
+        if os.environ.get('T2REPRO_TRACEBACK'): raise
+        print(f't2repro {cmd}: error: {" ".join(str(e).split()) or type(e).__name__}', file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        print(f't2repro {cmd}: interrupted (the resumable commands continue where they stopped when rerun with the same flags)', file=sys.stderr)
+        return 130
+    return res if isinstance(res, int) else 0
+
 def main(argv:list|None=None # arguments after `t2repro` (default: `sys.argv[1:]`)
         ):
     "Entry point of the `t2repro` command."
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h', '--help', 'help'): print(usage()); return 0
-    cmd, rest = argv[0], argv[1:]
-    if cmd not in COMMANDS:
-        print(f't2repro: unknown command {cmd!r}\n\n{usage()}', file=sys.stderr); return 2
-    mod, fn, _ = COMMANDS[cmd]
-    try: f = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError) as e:
-        print(f't2repro: command {cmd!r} is not available in this version ({e})', file=sys.stderr); return 2
-    res = f(rest)
-    return res if isinstance(res, int) else 0
+    if argv[0] not in COMMANDS:
+        print(f't2repro: unknown command {argv[0]!r}\n\n{usage()}', file=sys.stderr); return 2
+    return run(argv[0], argv[1:])

@@ -4,104 +4,24 @@
 
 # %% ../nbs/13_commands.ipynb #30cb61cf
 from __future__ import annotations
-import sys, time, argparse
+import sys, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
-from .core import atomic_save_json, set_seed, write_results
-from .models import DEFAULT_MODEL, PRESETS, load_model, meta_model, tiny_model, svf_targets
+from .core import atomic_save_json, load_json, set_seed, write_results
+from .models import PRESETS, load_model, meta_model, tiny_model, svf_targets, resolve_model
 from .tasks import get_task
 from .evaluate import evaluate, load_rows, with_expert
-from .svf import svf_param_count
-from .rl import TrainConfig, train_parser, config_from_args, train_svf
-from .lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count, _lora_modules
-from .experiments import slug, results_dir, fail
+from .svf import svf_param_count, load_expert
+from .rl import TrainConfig, train_svf
+from .lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count
+from .options import eval_parser, train_svf_parser, train_lora_parser, params_parser, train_config
+from .experiments import slug, results_dir, fail, config_diff, portable_command
 
 # %% auto #0
-__all__ = ['eval_cli', 'train_svf_cli', 'train_lora_cli', 'arch_model', 'params_cli']
+__all__ = ['arch_model', 'check_expert', 'eval_cli', 'train_svf_cli', 'train_lora_cli', 'params_cli']
 
 # %% ../nbs/13_commands.ipynb #eb339b9c
-def _eval_parser():
-    p = argparse.ArgumentParser(prog='t2repro eval', description='Score a model (optionally with an SVF expert) on a task.')
-    p.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
-    p.add_argument('--task', required=True, help='gsm8k | math | mbpp | humaneval | arc_easy | arc_challenge')
-    p.add_argument('--split', default='test', help='task split (default: test)')
-    p.add_argument('--limit', type=int, default=None, help='score only the first N rows')
-    p.add_argument('--expert', default=None, help='an SVF expert file (.safetensors) to merge into the weights')
-    p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--max-new-tokens', type=int, default=None, help="cap on generated tokens (default: the task's)")
-    p.add_argument('--no-fast-mc', action='store_true', help='generate and parse multiple-choice answers instead of using logits')
-    p.add_argument('--backend', default='hf', choices=['hf', 'vllm'])
-    p.add_argument('--device', default='cpu')
-    p.add_argument('--out', default=None, help='results folder (default: results/ in the checkout)')
-    p.add_argument('--data-dir', default=None, help='offline task data folder (default: `t2repro.core.data_dir()`)')
-    p.add_argument('--seed', type=int, default=0)
-    return p
-
-def eval_cli(argv:list|None=None # arguments after `t2repro eval`
-            )->int:
-    "`t2repro eval`: score a model on a task; prints the score with its 95% interval and writes records + results."
-    a = _eval_parser().parse_args(argv)
-    try:
-        task = get_task(a.task)
-        if a.expert is not None and not Path(a.expert).is_file(): raise FileNotFoundError(f'expert file {a.expert} does not exist')
-        if a.limit is not None and a.limit < 1: raise ValueError('--limit must be at least 1')
-        rows = load_rows(task, a.split, a.limit, a.data_dir)
-    except (ValueError, FileNotFoundError, ModuleNotFoundError) as e: return fail('t2repro eval', e)
-    set_seed(a.seed); t0 = time.time()
-    model, tok = load_model(a.model, device=a.device)
-    name = '-'.join([task.name, slug(a.model)] + ([slug(Path(a.expert).stem)] if a.expert else []) + ([a.split] if a.split != 'test' else []))
-    folder = results_dir(a.out)/'eval'
-    with with_expert(model, a.expert):
-        res = evaluate(model, tok, task, rows, batch_size=a.batch_size, out=folder/f'{name}.jsonl', fast_mc=not a.no_fast_mc,
-                       max_new_tokens=a.max_new_tokens, backend=a.backend)
-    budget = dict(split=a.split, limit=a.limit, n=res.n, batch_size=a.batch_size, fast_mc=not a.no_fast_mc,
-                  max_new_tokens=a.max_new_tokens or task.max_new_tokens)
-    method = f'expert:{Path(a.expert).stem}' if a.expert else 'base'
-    p = write_results(folder/f'{name}.json', [res.row(method)], model=a.model, budget=budget, seed=a.seed,
-                      wall_time_s=time.time() - t0, expert=a.expert, records=str(folder/f'{name}.jsonl'))
-    print(res); print(f'wrote {p}')
-    return 0
-
-# %% ../nbs/13_commands.ipynb #705a63d6
-def _start_run(args, cfg, **extra)->Path:
-    "The run folder, with the resolved config saved in it."
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    atomic_save_json(dict(model=args.model, task=args.task, config=asdict(cfg), **extra), out/'config.json')
-    return out
-
-def train_svf_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
-                 )->int:
-    "`t2repro train-svf`: train an SVF expert (REINFORCE by default) and write it to `--out`."
-    ap = train_parser('t2repro train-svf', 'Train an SVF expert (z-vectors) with REINFORCE; resumable.', TrainConfig())
-    args = ap.parse_args(argv)
-    try: cfg = config_from_args(args); get_task(args.task)
-    except ValueError as e: ap.error(str(e))
-    out = _start_run(args, cfg)
-    model, tok = load_model(args.model)
-    t0 = time.time()
-    res = train_svf(model, tok, args.task, cfg, out, model_name=args.model)
-    print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"expert.safetensors"} ({time.time()-t0:.1f} s)')
-    return 0
-
-def train_lora_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
-                  )->int:
-    "`t2repro train-lora`: train the LoRA baseline (next-token by default) and write the adapter to `--out`."
-    d = LoRAConfig()
-    ap = train_parser('t2repro train-lora', 'Train the LoRA baseline (PEFT) with the loop of train-svf; resumable.', lora_train_defaults())
-    ap.add_argument('--rank', type=int, default=d.r); ap.add_argument('--alpha', type=int, default=d.alpha)
-    ap.add_argument('--dropout', type=float, default=d.dropout); ap.add_argument('--lora-targets', default=','.join(d.targets))
-    args = ap.parse_args(argv)
-    try: cfg, lcfg = config_from_args(args), LoRAConfig(args.rank, args.alpha, args.dropout, args.lora_targets); get_task(args.task)
-    except ValueError as e: ap.error(str(e))
-    out = _start_run(args, cfg, lora=asdict(lcfg))
-    model, tok = load_model(args.model)
-    t0 = time.time()
-    res = train_lora(model, tok, args.task, cfg, out, lcfg, model_name=args.model)
-    print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"adapter"} ({time.time()-t0:.1f} s)')
-    return 0
-
-# %% ../nbs/13_commands.ipynb #5a723ebb
 def arch_model(name:str # a preset name, or a local folder with a config.json
               ):
     "A model with the architecture of `name`, without its weights when possible (meta device)."
@@ -111,30 +31,108 @@ def arch_model(name:str # a preset name, or a local folder with a config.json
         with torch.device('meta'): return AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(name))
     raise ValueError(f'unknown model {name!r}: use a preset ({", ".join(PRESETS)}) or a local folder with a config.json')
 
+def check_expert(path, # an SVF expert file
+                 model_name:str # the model it will be merged into
+                ):
+    "Validate an expert file before any weights load: a t2repro expert (not a pickle, not random bytes) for this architecture."
+    try: arch = arch_model(model_name)
+    except ValueError: arch = None   # a hub id: only the file itself can be checked now; names and lengths once the model loads
+    return load_expert(path, model=arch, check_fingerprint=False)   # the weights' fingerprint: once they are loaded
+
+# %% ../nbs/13_commands.ipynb #85bb58be
+def eval_cli(argv:list|None=None # arguments after `t2repro eval`
+            )->int:
+    "`t2repro eval`: score a model on a task; prints the score with its 95% interval and writes records + results."
+    a = eval_parser().parse_args(argv)
+    try:
+        task = get_task(a.task)
+        rows = load_rows(task, a.split, a.limit, a.data_dir)
+        if a.expert: check_expert(a.expert, a.model)
+        resolve_model(a.model)   # an unknown or unreachable model fails now, not after a minute of retries
+    except (ValueError, OSError, ModuleNotFoundError) as e: return fail('t2repro eval', e)
+    set_seed(a.seed); t0 = time.time()
+    print(f'loading {a.model} ...', flush=True)
+    model, tok = load_model(a.model, device=a.device)
+    ex = None
+    if a.expert:
+        try: ex = load_expert(a.expert, model=model, check_fingerprint=not a.no_check_fingerprint)
+        except ValueError as e: return fail('t2repro eval', str(e).replace('pass check_fingerprint=False', 'pass --no-check-fingerprint'))
+    name = '-'.join([task.name, slug(a.model)] + ([slug(Path(a.expert).stem)] if a.expert else []) + ([a.split] if a.split != 'test' else []))
+    folder = results_dir(a.out, 'runs')/'eval'
+    with with_expert(model, ex):
+        res = evaluate(model, tok, task, rows, batch_size=a.batch_size, out=folder/f'{name}.jsonl', fast_mc=not a.no_fast_mc,
+                       max_new_tokens=a.max_new_tokens, backend=a.backend)
+    budget = dict(split=a.split, limit=a.limit, n=res.n, batch_size=a.batch_size, fast_mc=not a.no_fast_mc,
+                  max_new_tokens=a.max_new_tokens or task.max_new_tokens)
+    method = f'expert:{Path(a.expert).stem}' if a.expert else 'base'
+    p = write_results(folder/f'{name}.json', [res.row(method)], model=a.model, budget=budget, seed=a.seed, command=portable_command(),
+                      wall_time_s=time.time() - t0, expert=Path(a.expert).name if a.expert else None, records=f'{name}.jsonl')
+    print(res); print(f'wrote {p}')
+    return 0
+
+# %% ../nbs/13_commands.ipynb #705a63d6
+def _start_run(args, cfg, **extra)->Path:
+    "The run folder with the resolved config saved in it; a folder holding a run of other settings is refused."
+    out, now = Path(args.out), dict(model=args.model, task=args.task, config=asdict(cfg), **extra)
+    if (out/'config.json').exists() and (d := config_diff(load_json(out/'config.json'), now)):
+        raise ValueError(f'{out} holds a run with other settings ({d}): rerun with its flags to resume, or use another --out')
+    out.mkdir(parents=True, exist_ok=True); atomic_save_json(now, out/'config.json')
+    return out
+
+def _rows(a, cfg)->dict:
+    "The training and validation rows (read before the model loads, so a missing data file fails at once); checks the model's name."
+    task = get_task(a.task); resolve_model(a.model)
+    return dict(train_rows=load_rows(task, 'train', cfg.train_limit, a.data_dir), val_rows=load_rows(task, 'val', cfg.val_limit, a.data_dir))
+
+def _say_plan(a, cfg, rows):
+    "Say what the run will do before the slow parts start."
+    print(f'loading {a.model} ...', flush=True)
+    print(f'training {cfg.steps} steps of {cfg.batch_size} samples on {len(rows["train_rows"])} {a.task} rows'
+          + (f', validating on {len(rows["val_rows"])} rows every {cfg.val_every} steps' if rows['val_rows'] else '')
+          + ' (each step logs its time_s; a first run on a model also decomposes its matrices, with a progress bar)', flush=True)
+
+def train_svf_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
+                 )->int:
+    "`t2repro train-svf`: train an SVF expert (REINFORCE by default) and write it to `--out`."
+    a = train_svf_parser().parse_args(argv)
+    try: cfg = TrainConfig(**train_config(a)); rows = _rows(a, cfg); out = _start_run(a, cfg)
+    except (ValueError, OSError) as e: return fail('t2repro train-svf', e)
+    _say_plan(a, cfg, rows)
+    model, tok = load_model(a.model)
+    t0 = time.time()
+    res = train_svf(model, tok, a.task, cfg, out, model_name=a.model, **rows)
+    print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"expert.safetensors"} ({time.time()-t0:.1f} s)')
+    return 0
+
+def train_lora_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
+                  )->int:
+    "`t2repro train-lora`: train the LoRA baseline (next-token by default) and write the adapter to `--out`."
+    a = train_lora_parser().parse_args(argv)
+    try:
+        c, l = train_config(a, lora=True); cfg, lcfg = TrainConfig(**c), LoRAConfig(**l)
+        rows = _rows(a, cfg); out = _start_run(a, cfg, lora=asdict(lcfg))
+    except (ValueError, OSError) as e: return fail('t2repro train-lora', e)
+    _say_plan(a, cfg, rows)
+    model, tok = load_model(a.model)
+    t0 = time.time()
+    res = train_lora(model, tok, a.task, cfg, out, lcfg, model_name=a.model, **rows)
+    print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"adapter"} ({time.time()-t0:.1f} s)')
+    return 0
+
+# %% ../nbs/13_commands.ipynb #5a723ebb
 def params_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
               )->int:
     "`t2repro params`: the number of trainable parameters of SVF or LoRA on a model (no weights needed)."
-    d = LoRAConfig()
-    ap = argparse.ArgumentParser(prog='t2repro params', description='Trainable parameters of SVF or LoRA for a model, '
-                                 'computed on the meta device (no download). Prints just the number unless --verbose.')
-    ap.add_argument('--model', default=DEFAULT_MODEL, help='preset name or local folder with config.json (default: %(default)s)')
-    ap.add_argument('--method', choices=('svf', 'lora'), default='svf')
-    ap.add_argument('--targets', default=None, help=f"SVF: kinds (mlp, attn, qv, o; default mlp). LoRA: module names or kinds (default {','.join(d.targets)})")
-    ap.add_argument('--layers', default=None, help="'half' for even layers only, or comma-separated indices (default: all)")
-    ap.add_argument('--rank', type=int, default=d.r, help='LoRA rank (default: %(default)s)')
-    ap.add_argument('--alpha', type=int, default=d.alpha, help='LoRA alpha (default: %(default)s)')
-    ap.add_argument('--verbose', '-v', action='store_true', help='print a breakdown by module before the total')
-    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    a = params_parser().parse_args(argv)
     try:
-        layers = a.layers if a.layers in (None, 'half') else [int(i) for i in a.layers.split(',')]
         model = arch_model(a.model)
         if a.method == 'svf':
             parts = {}
-            for n in svf_targets(model, a.targets or 'mlp', layers):
+            for n in svf_targets(model, a.targets or 'mlp', a.layers):
                 k = n.split('.')[-2]; parts[k] = parts.get(k, 0) + min(model.get_parameter(n).shape)
             total = sum(parts.values())
-        else: total, parts = lora_param_count(model, LoRAConfig(a.rank, a.alpha, d.dropout, a.targets or d.targets), layers, breakdown=True)
-    except ValueError as e: ap.error(str(e))
+        else: total, parts = lora_param_count(model, LoRAConfig(a.rank, a.alpha, targets=a.targets or LoRAConfig().targets), a.layers, breakdown=True)
+    except ValueError as e: return fail('t2repro params', e)
     if a.verbose:
         print(f'{a.method} on {a.model} ({"layers " + str(a.layers) if a.layers else "all layers"}):')
         for k, v in parts.items(): print(f'  {k:10s} {v:>12,d}')

@@ -17,9 +17,9 @@ from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
 from .rl import TrainConfig, train_svf
 
 # %% auto #0
-__all__ = ['SIX_TASKS', 'METHODS', 'TRANSFER_EXPERT', 'slug', 'model_suffix', 'results_dir', 'fail', 'run_cli', 'svd_anatomy',
-           'demo_cli', 'parse_per_task', 'baseline_cli', 'run_unit', 'plot_table1', 'table1_configs', 'table1_cli',
-           'transfer_unit', 'transfer_cli']
+__all__ = ['SIX_TASKS', 'METHODS', 'TRANSFER_EXPERT', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command',
+           'fail', 'data_env', 'config_diff', 'run_cli', 'svd_anatomy', 'demo_cli', 'parse_per_task', 'baseline_cli',
+           'run_unit', 'plot_table1', 'table1_configs', 'table1_cli', 'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -32,16 +32,55 @@ def model_suffix(model:str # a model name
     "'' for the default model, else `-<slug>`: results of other models sit next to the default's."
     return '' if model == DEFAULT_MODEL else '-' + slug(model)
 
-def results_dir(out=None # an explicit folder, or None
+def results_dir(out=None, # an explicit folder, or None
+                default:str='results' # the folder of the checkout to use without `out`: 'results' (committed) or 'runs' (a user's)
                )->Path:
-    "`out`, or `results/` in the checkout."
-    return Path(out) if out else repo_path('results')
+    "`out`, or `default` (`results/` or `runs/`) in the checkout (in the current folder without a checkout)."
+    return Path(out) if out else repo_path(default)
+
+def relative(path, # a file or folder
+             start # the folder of the results file that records it
+            )->str:
+    "`path` relative to `start` (no machine path in a results file); just its name if it is elsewhere on the machine."
+    p, s = Path(path).resolve(), Path(start).resolve()
+    return str(p.relative_to(s)) if p.is_relative_to(s) else p.name
+
+def portable_command(argv:list|None=None # a command line (default: this process's `sys.argv`)
+                    )->str:
+    "The command line for a results file: absolute paths made relative to the current folder, or cut to their name."
+    import shlex
+    argv = sys.argv if argv is None else argv
+    def one(a):
+        k, eq, v = a.rpartition('=') if a.startswith('--') and '=' in a else ('', '', a)
+        return k + eq + (v if not v.startswith('/') else relative(v, Path.cwd()))
+    return ' '.join(shlex.quote(one(a)) for a in [Path(argv[0]).name, *argv[1:]])
 
 def fail(prog:str, # the command's name
          e:Exception # what went wrong
         )->int:
-    "Print `prog: error: e` on stderr and return the exit status 2 (argparse's, for bad input)."
-    print(f'{prog}: error: {e}', file=sys.stderr); return 2
+    "Print `prog: error: e` on one line of stderr and return the exit status 2 (argparse's, for bad input)."
+    print(f'{prog}: error: {" ".join(str(e).split()) or type(e).__name__}', file=sys.stderr); return 2
+
+@contextlib.contextmanager
+def data_env(folder=None # a command's `--data-dir` (None: leave `$T2REPRO_DATA` as it is)
+            ):
+    "Context manager: `$T2REPRO_DATA` set to `folder` for the block, so every loader below it reads that folder."
+    import os
+    old = os.environ.get('T2REPRO_DATA')
+    if folder is not None: os.environ['T2REPRO_DATA'] = str(Path(folder).expanduser().resolve())
+    try: yield
+    finally:
+        if old is None: os.environ.pop('T2REPRO_DATA', None)
+        else: os.environ['T2REPRO_DATA'] = old
+
+def config_diff(saved:dict, # the settings a run folder holds (its config.json)
+                now:dict # the settings of this command line
+               )->str:
+    "The settings that differ, as 'key saved → now' (nested keys joined by dots); '' if none."
+    def flat(d, p=''):  # {'a.b': value}, tuples as lists (as JSON has them)
+        return {k2: v2 for k, v in d.items() for k2, v2 in (flat(v, f'{p}{k}.') if isinstance(v, dict) else {f'{p}{k}': list(v) if isinstance(v, tuple) else v}).items()}
+    a, b = flat(saved), flat(now)
+    return ', '.join(f'{k} {a.get(k, "(unset)")!r} → {b.get(k, "(unset)")!r}' for k in sorted(set(a) | set(b), key=list({**a, **b}).index) if a.get(k) != b.get(k))
 
 # %% ../nbs/12_experiments.ipynb #56b21882
 def run_cli(f, # a `*_cli` function
@@ -128,20 +167,9 @@ def parse_per_task(spec, # e.g. '40,arc_easy=300' (None: `default` for every tas
 SIX_TASKS = 'gsm8k,math,mbpp,humaneval,arc_easy,arc_challenge'
 
 def _baseline_parser():
-    p = argparse.ArgumentParser(prog='t2repro baseline', description='Zero-shot baselines of a model on the test subsets of the six tasks (resumable).')
-    p.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
-    p.add_argument('--tasks', default=SIX_TASKS, help='comma-separated tasks')
-    p.add_argument('--limit', default=None, help='rows per task: N, or N,TASK=M,... (default: the whole test split)')
-    p.add_argument('--max-new-tokens', default=None, help="generation cap: N, or N,TASK=M,... (default: each task's)")
-    p.add_argument('--split', default='test')
-    p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--no-fast-mc', action='store_true', help='generate and parse multiple-choice answers instead of using logits')
-    p.add_argument('--backend', default='hf', choices=['hf', 'vllm'])
-    p.add_argument('--device', default='cpu')
-    p.add_argument('--out', default=None, help='results folder (default: results/ in the checkout)')
-    p.add_argument('--data-dir', default=None)
-    p.add_argument('--seed', type=int, default=0)
-    return p
+    "The options of `t2repro baseline` (torch-free, in `t2repro.options`)."
+    from t2repro.options import baseline_parser
+    return baseline_parser()
 
 # %% ../nbs/12_experiments.ipynb #07c48762
 def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
@@ -153,10 +181,12 @@ def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
         tasks = [get_task(t) for t in names]
         limits, caps = parse_per_task(a.limit, names), parse_per_task(a.max_new_tokens, names)
         rows = {t.name: load_rows(t, a.split, limits[t.name], a.data_dir) for t in tasks}
-    except (ValueError, FileNotFoundError, ModuleNotFoundError) as e: return fail('t2repro baseline', e)
+        from t2repro.models import resolve_model; resolve_model(a.model)   # an unknown model fails now
+    except (ValueError, OSError, ModuleNotFoundError) as e: return fail('t2repro baseline', e)
     set_seed(a.seed); t0 = time.time()
+    print(f'loading {a.model} ...', flush=True)
     model, tok = load_model(a.model, device=a.device)
-    folder = results_dir(a.out)
+    folder = results_dir(a.out, 'runs')
     budget = dict(split=a.split, rows='first n of the split', batch_size=a.batch_size, fast_mc=not a.no_fast_mc, decoding='greedy',
                   limit={t.name: limits[t.name] for t in tasks}, max_new_tokens={t.name: 'logits (1 forward)' if t.kind == 'mc' and not a.no_fast_mc else caps[t.name] or t.max_new_tokens for t in tasks})
     results, spent = [], {}
@@ -165,7 +195,7 @@ def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
                        fast_mc=not a.no_fast_mc, max_new_tokens=caps[t.name], backend=a.backend)
         results.append(res); spent[t.name] = round(sum(r.get('seconds', 0.) for r in res.records), 1)
         print(res, flush=True)
-        write_results(folder/'baseline.json', [r.row('base') for r in results], model=a.model, budget=budget, seed=a.seed,
+        write_results(folder/'baseline.json', [r.row('base') for r in results], model=a.model, budget=budget, seed=a.seed, command=portable_command(),
                       wall_time_s=sum(spent.values()), complete=len(results) == len(tasks), task_seconds=spent,
                       this_run_s=round(time.time() - t0, 1), records={r.task: f'baseline/{r.task}.jsonl' for r in results},
                       note='wall_time_s adds up the time spent on every record, across resumed runs (model loading excluded)')
@@ -232,21 +262,9 @@ def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
     return atomic_write_bytes(path, buf.getvalue())
 
 def _table1_parser():
-    ap = argparse.ArgumentParser(prog='t2repro table1', description='Base vs LoRA vs SVF on the training tasks (Table 1); resumable. '
-                                 'Options marked (spec) take N for every task or TASK=N overrides, e.g. "4,arc_easy=20".')
-    a = ap.add_argument
-    a('--model', default=DEFAULT_MODEL); a('--tasks', default='gsm8k,mbpp,arc_easy'); a('--methods', default=','.join(METHODS))
-    for k, d in [('steps', '10'), ('batch-size', '16'), ('micro-batch', '8'), ('train-limit', ''), ('val-limit', '50'),
-                 ('val-every', '5'), ('test-limit', '100'), ('max-new-tokens', ''), ('rollout-max-new-tokens', '')]:
-        a(f'--{k}', default=d, help='(spec)')
-    a('--svf-lr', type=float, default=TrainConfig().lr); a('--lora-lr', type=float, default=lora_train_defaults().lr)
-    a('--svf-objective', default='rl'); a('--lora-objective', default='sft'); a('--targets', default='mlp')
-    a('--eval-batch-size', type=int, default=8); a('--seed', type=int, default=0)
-    a('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s); 1 avoids oversubscription on a shared machine')
-    a('--out', default=None, help='units folder (default: results/table1/ in the checkout)')
-    a('--results', default=None, help='results file (default: results/table1.json)')
-    a('--figure', default=None, help='figure (default: results/figures/table1.png)')
-    return ap
+    "The options of `t2repro table1` (torch-free, in `t2repro.options`)."
+    from t2repro.options import table1_parser
+    return table1_parser()
 
 def table1_configs(args, # parsed `t2repro table1` arguments
                    tasks:list # task names
@@ -274,37 +292,48 @@ def _table1_budget(cfgs, tasks, test_limit, mnt)->dict:
         return b
     return {t: dict(test_limit=test_limit[t], eval_max_new_tokens=mnt[t], **{m: one(t, m) for m in ('lora', 'svf')}) for t in tasks}
 
+def _unit_check(folder, # a unit's folder
+                now:dict # the settings `run_unit` would save in its config.json
+               ):
+    "Refuse a unit folder that holds a run (or a result) of other settings than `now`."
+    if (folder/'config.json').exists() and (d := config_diff(load_json(folder/'config.json'), now)):
+        raise ValueError(f'{folder} holds a run with other settings ({d}): rerun with its flags, or use another --out')
+
 def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
               )->int:
     "`t2repro table1`: run every (task, method) unit not yet done, rewriting the results file and figure after each."
     args = _table1_parser().parse_args(argv)
     if args.threads: torch.set_num_threads(args.threads)
-    tasks = [t.strip() for t in args.tasks.split(',') if t.strip()]
-    methods = [m.strip() for m in args.methods.split(',') if m.strip()]
+    tasks, methods = args.tasks.split(','), args.methods.split(',')
+    root = results_dir(args.out, 'runs')
+    out, res_path = root/'table1', Path(args.results) if args.results else root/'table1.json'
+    fig_path = Path(args.figure) if args.figure else root/'figures'/'table1.png'
+    units = [(t, m) for t in tasks for m in methods]
     try:
-        bad = [m for m in methods if m not in METHODS]
-        if bad: raise ValueError(f'unknown methods {bad}; choose from {METHODS}')
-        for t in tasks: get_task(t)
+        from t2repro.models import resolve_model; resolve_model(args.model)   # an unknown model fails now
         cfgs = table1_configs(args, tasks)
         test_limit, mnt = parse_per_task(args.test_limit, tasks), parse_per_task(args.max_new_tokens, tasks)
-    except ValueError as e: return fail('t2repro table1', e)
-    out = Path(args.out) if args.out else repo_path('results', 'table1')
-    res_path = Path(args.results) if args.results else repo_path('results', 'table1.json')
-    fig_path = Path(args.figure) if args.figure else repo_path('results', 'figures', 'table1.png')
+        for t, m in units:
+            if m != 'base': _unit_check(out/t/m, dict(model=args.model, task=t, method=m, config=asdict(cfgs[t, m])))
+        for t in tasks:  # every file the units need, before any model loads
+            load_rows(get_task(t), 'test', test_limit[t], args.data_dir)
+            if set(methods) - {'base'}: load_rows(get_task(t), 'train', cfgs[t, 'svf'].train_limit, args.data_dir); load_rows(get_task(t), 'val', cfgs[t, 'svf'].val_limit, args.data_dir)
+    except (ValueError, OSError) as e: return fail('t2repro table1', e)
     budget = _table1_budget(cfgs, tasks, test_limit, mnt)
-    units = [(t, m) for t in tasks for m in methods]
     rows, pending = [], [f'{t}/{m}' for t, m in units if not (out/t/m/'result.json').exists()]
     for t, m in units:
-        print(f'== {t} / {m}', flush=True)
-        r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t])
+        what = '' if m == 'base' else f'train {cfgs[t, m].steps} steps of {cfgs[t, m].batch_size}, then '
+        print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
+        with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t])
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        write_results(res_path, rows, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
-                      units_pending=pending, units_folder=str(out),
+        write_results(res_path, rows, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows), command=portable_command(),
+                      units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score, lora = best adapter by validation score (merged).')
         plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
+    print(f'wrote {res_path} and {fig_path}')
     return 0
 
 # %% ../nbs/12_experiments.ipynb #ccac3396

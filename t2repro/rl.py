@@ -19,7 +19,7 @@ from .evaluate import evaluate, reward, next_token_logits, load_rows, label_toke
 __all__ = ['OBJECTIVES', 'TrainConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'Learner',
            'cut_rollout', 'generate_rollouts', 'reinforce_loss', 'accumulate', 'rl_step', 'mc_label_tokens',
            'pick_label', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'validate', 'train_step',
-           'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'train_parser', 'config_from_args']
+           'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'config_from_args']
 
 # %% ../nbs/06_rl.ipynb #47f80976
 @dataclass
@@ -456,28 +456,7 @@ def train_svf(model, # a transformers causal LM (its weights are restored when t
     return train_loop(learner, tok, task, cfg, out_dir, meta=meta, **kw)
 
 # %% ../nbs/06_rl.ipynb #09137de6
-_FLAG_HELP = dict(objective='rl (REINFORCE, ±1 reward) | sft (next-token on reference solutions)', targets='SVF targets: mlp | attn | mlp,attn | qv',
-                  kl_direction='paper: KL(π_θ‖π_base) | reverse: KL(π_base‖π_θ) (authors\' code)', rollout='greedy | sample',
-                  mc_rollout='multiple choice rollouts: label (one token) | generate', train_limit='first N training rows',
-                  val_limit='first N validation rows', val_every='validate every N steps and keep the best')
-
-def train_parser(prog:str, # program name in the usage line
-                 description:str, # what it does
-                 defaults:TrainConfig # default values of the flags
-                )->argparse.ArgumentParser:
-    "An argparse parser with `--model --task --out` and one flag per `TrainConfig` field."
-    ap = argparse.ArgumentParser(prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
-    ap.add_argument('--task', required=True, help='gsm8k | mbpp | arc_easy | ...')
-    ap.add_argument('--out', required=True, help='run folder (resumes if it holds a checkpoint)')
-    for f in fields(TrainConfig):
-        flag, d = '--' + f.name.replace('_', '-'), getattr(defaults, f.name)
-        if f.name == 'val_at_start': ap.add_argument('--no-val-at-start', dest='val_at_start', action='store_false', help='skip validating step 0'); continue
-        typ = {'int': int, 'float': float, 'str': str}.get(str(f.type).split('|')[0].strip(), str)
-        ap.add_argument(flag, type=typ, default=d, help=_FLAG_HELP.get(f.name, ' '))
-    return ap
-
-def config_from_args(args, # parsed namespace of `train_parser`
+def config_from_args(args, # a namespace with one attribute per field (e.g. parsed by `t2repro.options.train_parser`)
                      cls=TrainConfig # the config class
                     )->TrainConfig:
     "The `TrainConfig` that the parsed flags describe."

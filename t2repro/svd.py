@@ -147,7 +147,8 @@ def _factors(model, names, digests, fp, path, cache, t0, verbose):
             if verbose: print(f'svd_factors: {len(res)} matrices from {path} in {res.seconds:.2f} s')
             return res
         warnings.warn(f'SVD cache {path} not used: {why}; recomputing')
-    out = {n: decompose(model.get_parameter(n)) for n in names}
+    from tqdm.auto import tqdm   # a first decomposition of a real model takes minutes: say so
+    out = {n: decompose(model.get_parameter(n)) for n in tqdm(names, desc=f'SVD of {len(names)} matrices (once per model; cached)', disable=len(names) < 8, leave=False)}
     if cache:
         from safetensors.torch import save
         tensors = {f'{n}.{p}': t.cpu() for n, f in out.items() for p, t in zip(('U', 'S', 'Vh'), f)}

@@ -10,11 +10,11 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from .core import data_dir as find_data_dir
+from .latex import last_boxed, normalize_latex, latex_equiv
 
 # %% auto #0
-__all__ = ['TASKS', 'resolve_source', 'Records', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'last_boxed',
-           'normalize_latex', 'latex_equiv', 'MATH', 'extract_letter', 'ARC', 'extract_code', 'CodeTask', 'MBPP',
-           'HumanEval', 'get_task']
+__all__ = ['TASKS', 'resolve_source', 'Records', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'MATH', 'extract_letter',
+           'ARC', 'extract_code', 'CodeTask', 'MBPP', 'HumanEval', 'get_task']
 
 # %% ../nbs/03_tasks.ipynb #a4a4c1a9
 def resolve_source(data_dir=None, # explicit data folder, else `t2repro.core.data_dir()`'s search
@@ -208,92 +208,6 @@ class GSM8K(Task):
         "The worked solution without calculator annotations, ending with 'The answer is N.'"
         body = re.sub(r'<<[^>]*>>', '', row['solution'].split('####')[0]).strip()
         return f"{body}\nThe answer is {row['answer']}."
-
-# %% ../nbs/03_tasks.ipynb #d730e07f
-def last_boxed(text:str # LaTeX text, e.g. a MATH solution or a model output
-              )->str|None:
-    "The content of the last `\\boxed{...}` / `\\fbox{...}` in `text` (nested braces matched), or None."
-    if not text: return None
-    i, j = max((text.rfind(c), text.rfind(c) + len(c)) for c in ('\\boxed', '\\fbox'))
-    if i < 0: return None
-    if text[j:j+1] == ' ': return re.split(r'[\s$]', text[j+1:].lstrip(), 1)[0] or None  # "\boxed 5"
-    if text[j:j+1] != '{': return None
-    depth = 0
-    for k in range(j, len(text)):
-        depth += {'{': 1, '}': -1}.get(text[k], 0)
-        if depth == 0: return text[j+1:k]
-    return None
-
-# %% ../nbs/03_tasks.ipynb #2ef60a36
-def _frac_args(s:str)->str:
-    "Brace the arguments of `\\frac` and `\\sqrt`: `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` -> `\\sqrt{2}`."
-    s = re.sub(r'\\sqrt(\w)', r'\\sqrt{\1}', s)
-    out, i = [], 0
-    while i < len(s):
-        if s.startswith('\\frac', i):
-            out.append('\\frac'); i += 5
-            for _ in range(2):
-                if i < len(s) and s[i] == '{':
-                    depth, k = 0, i
-                    while k < len(s):
-                        depth += {'{': 1, '}': -1}.get(s[k], 0)
-                        if depth == 0: break
-                        k += 1
-                    out.append(s[i:k+1]); i = k + 1
-                elif i < len(s): out.append('{' + s[i] + '}'); i += 1
-        else: out.append(s[i]); i += 1
-    return ''.join(out)
-
-def normalize_latex(s:str # a LaTeX answer, e.g. "x = \\dfrac12" or "10\\text{ cm}"
-                   )->str|None:
-    "A normal form of a LaTeX answer for string comparison (MATH/PRM800K-grader style)."
-    if s is None: return None
-    s = str(s).strip().replace('\n', '')
-    s = re.sub(r'\\(?:!|,|;|:|quad|qquad|displaystyle)', ' ', s).replace('\\ ', ' ')
-    s = s.replace('tfrac', 'frac').replace('dfrac', 'frac').replace('\\left', '').replace('\\right', '')
-    s = re.sub(r'\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°', '', s)
-    s = s.replace('\\$', '').replace('$', '').replace('\\%', '').replace('%', '')
-    s = re.sub(r'(?<=[\d}])\s*\\(?:text|mbox|mathrm)\{\s+[^{}]*\}\s*$', '', s)   # units: "10\text{ cm}"
-    s = re.sub(r'\\(?:text|textbf|mbox|mathrm)\{([^{}]*)\}', r'\1', s)           # "\text{Evelyn}" -> "Evelyn"
-    s = re.sub(r'^(-?[\d.,]+)\s+(?:[a-zA-Z]{2,}\s*)+$', r'\1', s.strip())        # "5 km" -> "5"
-    if s.count('=') == 1 and len(s.split('=')[0].strip()) <= 2: s = s.split('=')[1]
-    s = s.strip().rstrip('.').replace(' ', '')
-    s = _frac_args(s)
-    if re.fullmatch(r'-?\d{1,3}(,\d{3})+(\.\d+)?', s): s = s.replace(',', '')
-    m = re.fullmatch(r'(-?\d+)/(\d+)', s)
-    if m: s = f'\\frac{{{m.group(1)}}}{{{m.group(2)}}}'
-    s = re.sub(r'(^|[^\d])\.(\d)', r'\g<1>0.\2', s)
-    while s.startswith('{') and s.endswith('}') and _frac_args(s[1:-1]) == s[1:-1] and s[1:-1].count('{') == s[1:-1].count('}'): s = s[1:-1]
-    return s
-
-def _as_number(s:str)->float|None:
-    "The value of a normalized plain number or numeric fraction, else None."
-    m = re.fullmatch(r'(-?)\\frac\{(-?\d+(?:\.\d+)?)\}\{(-?\d+(?:\.\d+)?)\}', s)
-    if m: return (-1 if m.group(1) else 1) * float(m.group(2)) / float(m.group(3)) if float(m.group(3)) else None
-    return float(s) if re.fullmatch(r'-?\d+(\.\d+)?', s) else None
-
-def _top_split(s:str)->list:
-    "Split on commas outside brackets."
-    parts, depth, cur = [], 0, ''
-    for c in s:
-        depth += (c in '([{') - (c in ')]}')
-        if c == ',' and depth == 0: parts.append(cur); cur = ''
-        else: cur += c
-    return parts + [cur]
-
-def latex_equiv(pred:str, # a predicted answer
-                gold:str # the reference answer
-               )->bool:
-    "Whether two LaTeX answers are equal after `normalize_latex` (numbers by value, unbracketed lists in any order)."
-    a, b = normalize_latex(pred), normalize_latex(gold)
-    if a is None or b is None or a == '': return False
-    if a == b: return True
-    x, y = _as_number(a), _as_number(b)
-    if x is not None and y is not None: return abs(x - y) <= 1e-6 * max(1.0, abs(y))
-    pa, pb = _top_split(a), _top_split(b)
-    if len(pa) > 1 and len(pa) == len(pb) and not re.match(r'^[(\[]', b):
-        return all(any(latex_equiv(p, q) for q in pb) for p in pa) and all(any(latex_equiv(q, p) for p in pa) for q in pb)
-    return False
 
 # %% ../nbs/03_tasks.ipynb #e73f050e
 _MATH_SUBJECTS = ('algebra', 'counting_and_probability', 'geometry', 'intermediate_algebra', 'number_theory', 'prealgebra', 'precalculus')
