@@ -14,13 +14,13 @@ from .models import DEFAULT_MODEL
 from .svf import Expert, load_expert
 from .tasks import get_task
 from .evaluate import evaluate, load_rows, save_records
-from .rl import cont_logits, token_logprobs
-from .adapt import Adapter, Decision, as_alpha, LABELS
+from .rl import cont_logits, token_logprobs, TrainConfig
+from .adapt import Adapter, Decision, as_alpha, LABELS, DEFAULT_EXPERTS, train_cls_expert
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'UNSEEN_TASKS', 'CEMConfig', 'CEMResult', 'cem', 'answer_loglik', 'few_shot_score', 'split_few_shot',
            'plot_alpha', 'AdaptResult', 'load_experts', 'adapt_task', 'adapt_prompt', 'default_expert_files',
-           'describe', 'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row']
+           'describe', 'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row', 'demo_experts', 'adapt_demo']
 
 # %% ../nbs/08a_adapt_run.ipynb #d4e0a749
 @dataclass
@@ -414,3 +414,51 @@ def paired_row(method:str, # the method's name
     a = [float(r['correct']) for r in recs]
     s, lo, hi = bootstrap_ci(a); d, dlo, dhi = paired_bootstrap(a, [b[str(r['id'])] for r in recs])
     return dict(method=method, task=task, score=s, ci_low=lo, ci_high=hi, n=len(a), delta=d, delta_ci_low=dlo, delta_ci_high=dhi)
+
+# %% ../nbs/08a_adapt_run.ipynb #93cad563
+def demo_experts(model, tok, # the model (base weights) and its tokenizer
+                 model_name:str, # its name (committed experts exist for the default model only)
+                 folder, # where briefly trained experts go (and are found again)
+                 factors:dict, # SVD factors of the targets
+                 train:TrainConfig|None=None, # the brief training run (default: 2 steps of 4 rows)
+                 log=print # progress printer
+                )->dict:
+    "`{name: Expert}` for gsm8k, mbpp, arc_easy and cls: committed, found in `folder`, or trained briefly into it."
+    from t2repro.rl import train_svf
+    train = train or TrainConfig(steps=2, batch_size=4, micro_batch=4, train_limit=16, val_limit=4, val_every=2, max_new_tokens=48, val_batch_size=4)
+    committed = dict(zip(DEFAULT_EXPERTS.values(), default_expert_files(model_name))) if len(default_expert_files(model_name)) == 3 else {}
+    out = {}
+    for t in [*DEFAULT_EXPERTS.values(), 'cls']:
+        f = committed.get(t) or Path(folder)/t/'expert.safetensors'
+        if not f.exists():
+            log(f'training a brief {t} expert ({train.steps} steps of {train.batch_size} rows) into {Path(folder).name}/{t}')
+            if t == 'cls': train_cls_expert(model, tok, train, Path(folder)/t, factors=factors, per_source=8, log=None)
+            else: train_svf(model, tok, t, train, Path(folder)/t, factors=factors, model_name=model_name, log=None)
+        out[t] = load_expert(f, model=model, factors=factors)
+        out[t].meta['source'] = 'committed' if t in committed else 'trained briefly'
+    return out
+
+def adapt_demo(model, tok, # the model (base weights) and its tokenizer
+               experts:dict, # from `demo_experts`
+               factors:dict, # SVD factors of the targets
+               folder, # where the units' records go (reused on a second run)
+               per_task:int=2, # requests per unseen task
+               cem:CEMConfig|None=None, # few-shot search (default: small, log-likelihood scored)
+               max_new_tokens:int=96, # pass-2 cap
+               log=print # printer
+              )->tuple:
+    "The three strategies on `per_task` requests of each unseen task: `(summary rows, {task: α}, expert names)`."
+    from tqdm.auto import tqdm
+    cem = cem or CEMConfig(population=4, iterations=2, k=3, loglik_only=True)
+    ad = Adapter(model, tok, factors, experts, max_new_tokens=max_new_tokens, batch_size=4)
+    rows, alphas = [], {}
+    units = [(t, s) for t in UNSEEN_TASKS for s in STRATEGIES]
+    for t, s in tqdm(units, desc='adapt', unit='unit'):
+        task = get_task(t); shots, items = split_few_shot(load_rows(task, 'test', per_task + cem.k), cem.k, cem.seed)
+        recs, info = adapt_unit(ad, task, s, items[:per_task], Path(folder)/t, shots=shots, cem=cem, max_new_tokens=max_new_tokens)
+        for r in recs: log(f"[{s}] {t} {r['id']}: pass 1 {describe(r)} | {'correct' if r['correct'] else 'wrong'} | answer {str(r.get('output', ''))[:70]!r}")
+        if s == 'few-shot': alphas[t] = info['alpha']
+        tm = info['timing']
+        rows.append(dict(method=s, task=t, score=sum(r['correct'] for r in recs) / len(recs), n=len(recs),
+                         pass1_s=round(tm['pass1_s'], 2), pass2_s=round(tm['pass2_s'], 2)))
+    return rows, alphas, ad.names
