@@ -445,12 +445,13 @@ def adapt_demo(model, tok, # the model (base weights) and its tokenizer
                per_task:int=2, # requests per unseen task
                cem:CEMConfig|None=None, # few-shot search (default: small, log-likelihood scored)
                max_new_tokens:int=96, # pass-2 cap
+               lenient:bool=False, # pass 1 also accepts an unboxed "Classification: X" (see `parse_label`)
                log=print # printer
               )->tuple:
     "The three strategies on `per_task` requests of each unseen task: `(summary rows, {task: α}, expert names)`."
     from tqdm.auto import tqdm
-    cem = cem or CEMConfig(population=4, iterations=2, k=3, loglik_only=True)
-    ad = Adapter(model, tok, factors, experts, max_new_tokens=max_new_tokens, batch_size=4)
+    cem = cem or CEMConfig(population=4, iterations=2, k=3, elite_ratio=0.5, loglik_only=True)
+    ad = Adapter(model, tok, factors, experts, max_new_tokens=max_new_tokens, batch_size=4, lenient_parse=lenient)
     rows, alphas = [], {}
     units = [(t, s) for t in UNSEEN_TASKS for s in STRATEGIES]
     for t, s in tqdm(units, desc='adapt', unit='unit'):
