@@ -19,6 +19,8 @@ COMMANDS = {
     'train-svf':  ('t2repro.commands',    'train_svf_cli',  'train an SVF expert with REINFORCE'),
     'train-lora': ('t2repro.commands',    'train_lora_cli', 'train a LoRA baseline with PEFT'),
     'table1':     ('t2repro.experiments', 'table1_cli',     'base vs LoRA vs SVF on the training tasks (resumable)'),
+    'adapt':      ('t2repro.adapt_run',   'adapt_cli',      "Transformer²'s two passes on a task or one --prompt (prompt | cls | few-shot)"),
+    'table2':     ('t2repro.experiments', 'table2_cli',     'Tables 2 and 3: adaptation strategies on the unseen tasks (resumable)'),
     'bench':      ('t2repro.bench',       'bench_cli',      'speed and memory ratios against the limits'),
 }
 

@@ -18,8 +18,9 @@ from .rl import TrainConfig, train_svf
 
 # %% auto #0
 __all__ = ['SIX_TASKS', 'METHODS', 'TRANSFER_EXPERT', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command',
-           'fail', 'data_env', 'config_diff', 'run_cli', 'svd_anatomy', 'demo_cli', 'parse_per_task', 'baseline_cli',
-           'run_unit', 'plot_table1', 'table1_configs', 'table1_cli', 'transfer_unit', 'transfer_cli']
+           'fail', 'data_env', 'config_diff', 'run_cli', 'svd_anatomy', 'demo_summary', 'demo_cli', 'parse_per_task',
+           'baseline_cli', 'run_unit', 'plot_table1', 'table1_configs', 'table1_cli', 'table2_inputs', 'table2_cli',
+           'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -124,27 +125,68 @@ def svd_anatomy(model, # a model with real weights
                         model=model_name, budget=dict(targets=targets, layers=layers, matrices=len(rows)), seed=0,
                         wall_time_s=time.time() - t0, fingerprint=F.fingerprint, timing=timing,
                         max_rebuild_err=max(r['rebuild_err'] for r in rows),
-                        score_meaning='mean effective rank (Roy & Vetterli) as a fraction of k', figures=[str(f) for f in figs],
+                        score_meaning='mean effective rank (Roy & Vetterli) as a fraction of k', figures=[str(f.relative_to(out)) for f in figs],
                         matrices=[{k: r6(v) for k, v in r.items()} for r in rows])
     print(f'wrote {res} and {", ".join(str(f) for f in figs)}')
     return res
 
+def _demo_parser():
+    ap = argparse.ArgumentParser(prog='t2repro demo', description="The main job: SVD anatomy of the SVF targets, then Transformer²'s three "
+                                 'adaptation strategies on a few requests of each unseen task, a summary table and the α heat map.')
+    a = ap.add_argument
+    a('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder (default: the embedded %(default)s)')
+    a('--targets', default='mlp', help='SVD anatomy targets, comma separated: mlp, attn, qv, o (default: %(default)s)')
+    a('--layers', default=None, help="'half' for even layers only (default: all)")
+    a('--out', default=None, help='output folder (default: runs/demo/ in the checkout)')
+    a('--refresh-results', action='store_true', help='write into results/ (the committed results) instead of --out')
+    a('--refresh', action='store_true', help='ignore the SVD cache, recompute, rewrite it and time a reload')
+    a('--no-adapt', action='store_true', help='the SVD anatomy only')
+    a('--per-task', type=int, default=2, help='requests per unseen task'); a('--max-new-tokens', type=int, default=96, help='pass-2 cap')
+    a('--k', type=int, default=3, help='few-shot rows'); a('--iterations', type=int, default=2); a('--population', type=int, default=4)
+    a('--train-steps', type=int, default=2, help='steps of the brief training of missing experts')
+    a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X" (the paper reads only \\boxed{})')
+    return ap
+
+def demo_summary(rows:list # `adapt_run.adapt_demo` rows
+                )->str:
+    "A small table: one line per strategy, `correct/n` per task."
+    tasks = list(dict.fromkeys(r['task'] for r in rows)); cell = {(r['method'], r['task']): r for r in rows}
+    lines = [f"{'strategy':9s} " + ' '.join(f'{t:>14s}' for t in tasks)]
+    for m in dict.fromkeys(r['method'] for r in rows):
+        lines.append(f'{m:9s} ' + ' '.join(f"{round(cell[m, t]['score'] * cell[m, t]['n']):>12d}/{cell[m, t]['n']}" for t in tasks))
+    return '\n'.join(lines)
+
 def demo_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
             )->int:
-    "`t2repro demo`: the SVD anatomy of a model's SVF targets: table, figures and `svd_anatomy.json`."
-    ap = argparse.ArgumentParser(prog='t2repro demo', description='SVD anatomy of the SVF target matrices '
-                                 '(spectra, energy, effective rank, rebuild check); figures and a results file.')
-    ap.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder (default: the embedded %(default)s)')
-    ap.add_argument('--targets', default='mlp', help='target kinds, comma separated: mlp, attn, qv, o (default: %(default)s)')
-    ap.add_argument('--layers', default=None, help="'half' for even layers only (default: all)")
-    ap.add_argument('--out', default=None, help='results folder (default: results/ at the repo root)')
-    ap.add_argument('--refresh', action='store_true', help='ignore the SVD cache, recompute, rewrite it and time a reload')
-    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    "`t2repro demo`: SVD anatomy, experts, the three adaptation strategies on the unseen tasks, a summary and the α heat map."
+    from t2repro.adapt_run import demo_experts, adapt_demo, CEMConfig, plot_alpha
+    ap = _demo_parser(); a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    if min(a.per_task, a.k, a.iterations, a.train_steps) < 1 or a.population < 2: ap.error('--per-task, --k, --iterations, --train-steps must be >= 1, --population >= 2')
+    out = results_dir(None) if a.refresh_results else Path(a.out) if a.out else repo_path('runs', 'demo')
+    t0 = time.time()
     try:
-        model, _ = load_model(a.model)
+        model, tok = load_model(a.model)
         svf_targets(model, a.targets, a.layers)
     except (OSError, ValueError) as e: ap.error(str(e))
-    svd_anatomy(model, a.model, a.targets, a.layers, a.out, a.refresh)
+    print(f'[1/4] loaded {a.model} ({time.time() - t0:.0f} s); SVD anatomy', flush=True)
+    svd_anatomy(model, a.model, a.targets, a.layers, out, a.refresh)
+    if a.no_adapt: return 0
+    factors = svd_factors(model, svf_targets(model, 'mlp'))
+    print('[2/4] experts', flush=True)
+    train = TrainConfig(steps=a.train_steps, batch_size=4, micro_batch=4, train_limit=16, val_limit=4, val_every=a.train_steps, max_new_tokens=48, val_batch_size=4)
+    experts = demo_experts(model, tok, a.model, out/'experts', factors, train)
+    for n, e in experts.items(): print(f"  {n}: {e.meta['source']}, validation score {e.meta.get('val_score')}")
+    print('[3/4] the three strategies on the unseen tasks', flush=True)
+    cem = CEMConfig(population=a.population, iterations=a.iterations, k=a.k, elite_ratio=0.5, loglik_only=True)
+    rows, alphas, enames = adapt_demo(model, tok, experts, factors, out/('adapt-lenient' if a.lenient else 'adapt'), a.per_task, cem, a.max_new_tokens, a.lenient)
+    sl = model_suffix(a.model)
+    fig = plot_alpha(alphas, enames, out/'figures'/f'demo_alpha{sl}.png', 'Few-shot α per unseen task (demo search)')
+    print('[4/4] summary (correct / requests)\n' + demo_summary(rows))
+    res = write_results(out/f'demo{sl}.json', rows, model=a.model, seed=0, wall_time_s=time.time() - t0,
+                        budget=dict(per_task=a.per_task, max_new_tokens=a.max_new_tokens, lenient=a.lenient, cem=asdict(cem), expert_training=asdict(train)),
+                        experts={n: e.meta['source'] for n, e in experts.items()}, alpha=alphas, figures=[str(fig.relative_to(out))],
+                        records=('adapt-lenient' if a.lenient else 'adapt') + '/TASK/STRATEGY.jsonl', score_meaning='share of the requests answered correctly (a handful: a demo, not a measurement)')
+    print(f'wrote {res} and {fig} ({time.time() - t0:.0f} s)')
     return 0
 
 # %% ../nbs/12_experiments.ipynb #d7de43e1
@@ -334,6 +376,101 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                            'svf = best expert by validation score, lora = best adapter by validation score (merged).')
         plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
     print(f'wrote {res_path} and {fig_path}')
+    return 0
+
+# %% ../nbs/12_experiments.ipynb #5e427cc7
+from .adapt import Adapter, TASK_LABELS, confusion_matrix, plot_confusion
+from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, adapt_unit, paired_row, split_few_shot
+
+# %% ../nbs/12_experiments.ipynb #2c9b2938
+def _table2_parser():
+    ap = argparse.ArgumentParser(prog='t2repro table2', description='Tables 2 and 3: base, LoRA, prompt, cls and few-shot adaptation on '
+                                 'the unseen tasks, paired with base on the same items; resumable. (spec): N, or N,TASK=M,...')
+    a = ap.add_argument
+    a('--model', default=DEFAULT_MODEL); a('--tasks', default=','.join(UNSEEN_TASKS)); a('--methods', default='base,prompt,cls,few-shot')
+    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
+      'an expert trained on task cls is the classifier expert')
+    a('--lora', default=None, help='a LoRA adapter folder (from t2repro train-lora) scored as the lora row')
+    a('--limit', default='20,arc_challenge=100', help='(spec) scored test rows per task'); a('--max-new-tokens', default=None, help="(spec) pass-2 cap (default: the task's)")
+    d = CEMConfig()
+    a('--k', type=int, default=d.k, help='few-shot rows (removed from every method\'s items)'); a('--iterations', type=int, default=d.iterations)
+    a('--population', type=int, default=d.population); a('--loglik-only', action='store_true', help='few-shot: score candidates by log-likelihood only')
+    a('--batch-size', type=int, default=8); a('--lenient', action='store_true'); a('--seed', type=int, default=0)
+    a('--out', default=None, help='results folder (default: results/): table2.json, table3.json, figures/, table2/ (units)')
+    a('--data-dir', default=None)
+    return ap
+
+def table2_inputs(a # parsed `t2repro table2` arguments
+                 )->tuple:
+    "Everything checked before the model loads: `(tasks, methods, expert files, {task: (shots, items)}, cem, caps)`."
+    tasks = [get_task(t.strip()) for t in a.tasks.split(',') if t.strip()]
+    methods = [m.strip() for m in a.methods.split(',') if m.strip()]
+    methods = ['base'] + (['lora'] if a.lora else []) + [m for m in methods if m not in ('base', 'lora')]
+    bad = [m for m in methods if m not in ('base', 'lora', *STRATEGIES)]
+    if bad: raise ValueError(f'unknown methods {bad}: choose from base, lora, {", ".join(STRATEGIES)}')
+    if a.lora and not Path(a.lora).is_dir(): raise FileNotFoundError(f'--lora {a.lora} is not an adapter folder')
+    files = a.experts if a.experts is not None else default_expert_files(a.model)
+    experts = load_experts(files) if files else {}
+    if 'cls' in methods and 'cls' not in experts: raise ValueError('the cls row needs a classifier expert (task cls) among --experts; or drop it: --methods base,prompt,few-shot')
+    if set(methods) & set(STRATEGIES) and not set(experts) - {'cls'}: raise ValueError('the adaptation rows need task experts: pass --experts')
+    names = [t.name for t in tasks]
+    limits, caps = parse_per_task(a.limit, names), parse_per_task(a.max_new_tokens, names)
+    cem = CEMConfig(population=a.population, iterations=a.iterations, k=a.k, seed=a.seed, loglik_only=a.loglik_only)
+    data = {}
+    for t in tasks:
+        n = limits[t.name]
+        if n is not None and n < 1: raise ValueError(f'--limit for {t.name} must be >= 1, got {n}')
+        shots, items = split_few_shot(load_rows(t, 'test', None if n is None else n + cem.k, a.data_dir), cem.k, a.seed)
+        data[t.name] = (shots, items[:n] if n else items)
+    return tasks, methods, files, data, cem, caps
+
+# %% ../nbs/12_experiments.ipynb #6ed8e116
+def _table2_write(out, rows2, rows3, alphas, conf, enames, wall, **kw):
+    "Rewrite table2.json, table3.json and the figures from the rows so far (paths in the files relative to `out`)."
+    figs = []
+    if alphas: figs.append(plot_alpha(alphas, enames, out/'figures'/'table2_alpha.png', 'Few-shot α per unseen task'))
+    for m, (true, pred) in conf.items():
+        figs.append(plot_confusion(confusion_matrix(true, pred), out/'figures'/f'table2_confusion_{m}.png', title=f'{m} pass 1 on the unseen tasks'))
+    figs = [str(f.relative_to(out)) for f in figs]
+    write_results(out/'table2.json', rows2, wall_time_s=wall, figures=figs, records='table2/TASK/METHOD.jsonl',
+                  note='delta: score minus base on the same items, with its paired-bootstrap 95% interval', **kw)
+    write_results(out/'table3.json', rows3, wall_time_s=wall, score_meaning='first-pass time / second-pass time (weight switches excluded)', **kw)
+
+def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
+              )->int:
+    "`t2repro table2`: every (task, method) unit not yet done, then `table2.json`, `table3.json` and figures, rewritten after each unit."
+    a = _table2_parser().parse_args(argv)
+    try: tasks, methods, files, data, cem, caps = table2_inputs(a)
+    except (ValueError, FileNotFoundError) as e: return fail('t2repro table2', e)
+    set_seed(a.seed); out = results_dir(a.out)
+    model, tok = load_model(a.model)
+    experts = load_experts(files, model=model) if files else {}
+    factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
+    ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
+    budget = dict(limit={t: len(data[t][1]) for t in data}, k=cem.k, cem=asdict(cem), max_new_tokens=caps, batch_size=a.batch_size,
+                  items='the first limit+k test rows minus k few-shot rows (seeded draw); the same items for every method',
+                  experts={n: e.meta.get('val_score') for n, e in experts.items()}, lora=a.lora and Path(a.lora).name)
+    rows2, rows3, alphas, conf, wall = [], [], {}, {}, 0.
+    for t in tasks:
+        shots, items = data[t.name]; recs = {}
+        for m in methods:
+            print(f'== {t.name} / {m}', flush=True)
+            if m == 'lora':
+                lora = lora or load_lora_merged(load_model(a.model)[0], a.lora)
+                res = evaluate(lora, tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
+                recs[m], info = res.records, dict(wall_s=res.seconds)
+            else: recs[m], info = adapt_unit(ad, t, m, items, out/'table2'/t.name, shots=shots, cem=cem, max_new_tokens=caps[t.name], log=print)
+            r = paired_row(m, t.name, recs[m], recs['base']); rows2.append(r); wall += info.get('wall_s', 0.)
+            print(f"   {m} {t.name}: {100*r['score']:.1f} [{100*r['ci_low']:.1f}, {100*r['ci_high']:.1f}] n={r['n']}, "
+                  f"vs base {100*r['delta']:+.1f} [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}]", flush=True)
+            if m in STRATEGIES and info['timing'].get('pass2_s'):
+                tm = info['timing']; rows3.append(dict(method=m, task=t.name, score=tm['pass1_s'] / tm['pass2_s'], n=len(items),
+                                                       pass1_s=round(tm['pass1_s'], 2), pass2_s=round(tm['pass2_s'], 2)))
+            if m == 'few-shot': alphas[t.name] = info['alpha']
+            if m in ('prompt', 'cls'):
+                tp = conf.setdefault(m, ([], [])); tp[0].extend([TASK_LABELS[t.name]] * len(recs[m])); tp[1].extend(x['label'] for x in recs[m])
+            _table2_write(out, rows2, rows3, alphas, conf, ad.names, wall, model=a.model, budget=budget, seed=a.seed)
+    print(f'wrote {out/"table2.json"}, {out/"table3.json"} and figures')
     return 0
 
 # %% ../nbs/12_experiments.ipynb #ccac3396

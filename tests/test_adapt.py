@@ -1,10 +1,12 @@
 """Transformer²'s two passes (`t2repro.adapt`) on a tiny model: dispatch of a mixed batch, exact restore, bad input."""
+import json, os, subprocess, sys
 import pytest, torch
 from t2repro.models import tiny_model, svf_targets
 from t2repro.svd import svd_factors
-from t2repro.svf import Expert, merged, mix
+from t2repro.svf import Expert, merged, mix, SVF, save_expert
 from t2repro.evaluate import generate
-from t2repro.adapt import Adapter, Decision, CEMConfig, chat_prompt, adapt_task
+from t2repro.adapt import Adapter, Decision, chat_prompt
+from t2repro.adapt_run import CEMConfig, adapt_task
 
 @pytest.fixture(scope='module')
 def setup():
@@ -80,3 +82,48 @@ def test_error_mid_pass_restores(setup):
     ad = Adapter(model, tok, factors, experts, generate_fn=boom)
     with pytest.raises(RuntimeError, match='generation failed'): ad(['a', 'b'], strategy=lambda qs: [Decision('math', 'gsm8k')] * len(qs))
     assert _same_as_base(model, base)
+
+
+# --- `t2repro adapt` as a user runs it: a subprocess on tiny-qwen2 with experts made here ---
+def _cli(*args, cwd=None):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    return subprocess.run([sys.executable, '-c', 'import sys; from t2repro.cli import main; sys.exit(main(sys.argv[1:]))', 'adapt', *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+
+@pytest.fixture(scope='module')
+def tiny_experts(tmp_path_factory):
+    d = tmp_path_factory.mktemp('experts')
+    model, _ = tiny_model('qwen2')             # what `--model tiny-qwen2` loads
+    factors = svd_factors(model, svf_targets(model), cache=False)
+    for i, t in enumerate(('gsm8k', 'mbpp', 'arc_easy', 'cls')):
+        save_expert(SVF(model, factors, generator=torch.Generator().manual_seed(i)).expert(task=t), d/f'{t}.safetensors')
+    return d
+
+@pytest.mark.parametrize('strategy', ['prompt', 'cls', 'few-shot'])
+def test_cli_task(tiny_experts, tmp_path, strategy):
+    r = _cli('--strategy', strategy, '--task', 'arc_challenge', '--model', 'tiny-qwen2', '--experts', tiny_experts, '--limit', 2,
+             '--k', 2, '--iterations', 1, '--population', 2, '--out', tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if ': pass 1 ' in l]
+    assert len(lines) == 2 and all('→' in l for l in lines), r.stdout
+    if strategy == 'few-shot': assert all('mixture α' in l and 'gsm8k' in l and 'cls' not in l for l in lines)
+    else: assert all(l.split('pass 1 ')[1].split(' →')[0] in ('code', 'math', 'reasoning', 'others') for l in lines)
+    assert f'{strategy} on arc_challenge:' in r.stdout
+    s = json.loads((tmp_path/'adapt.json').read_text())
+    assert s['n'] == 2 and s['method'] == strategy and len((tmp_path/'records.jsonl').read_text().splitlines()) == 2
+
+def test_cli_prompt(tiny_experts):
+    r = _cli('--strategy', 'prompt', '--prompt', 'What is 2 + 2?', '--model', 'tiny-qwen2', '--experts', tiny_experts, '--max-new-tokens', 4)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count('pass 1 (prompt): ') == 1 and 'answer: ' in r.stdout, r.stdout
+
+@pytest.mark.parametrize('args,msg', [
+    (['--strategy', 'magic', '--task', 'math'], 'unknown strategy'),
+    (['--strategy', 'prompt', '--task', 'gsm9k'], 'unknown task'),
+    (['--strategy', 'prompt'], 'either --task'),
+    (['--strategy', 'prompt', '--task', 'math', '--limit', '0'], '--limit must be'),
+    (['--strategy', 'prompt', '--task', 'math', '--experts', 'no/such/expert.safetensors'], 'does not exist'),
+    (['--strategy', 'few-shot', '--prompt', 'hi'], 'use --task'),
+])
+def test_cli_bad_input(args, msg):
+    r = _cli(*args, '--model', 'no-such-model-would-fail-to-load')
+    assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (r.returncode, r.stderr)
