@@ -40,11 +40,12 @@ def dtype_name(dtype:torch.dtype)->str:
 
 @contextlib.contextmanager
 def as_dtype(model, # a torch model
-             dtype # a torch dtype, or a precision name ('auto' | 'fp32' | 'bf16')
+             dtype, # a torch dtype, or a precision name ('auto' | 'fp32' | 'bf16')
+             keep=() # parameters to leave as they are (e.g. the trainable ones, which stay fp32)
             ):
     "Context manager: the model's floating-point parameters in `dtype` inside the block, the original tensors after (bit-identical)."
     dtype = resolve_dtype(dtype, getattr(model, 'device', 'cpu')) if isinstance(dtype, str) else dtype
-    kept, seen = [], set()
+    kept, seen = [], {id(p) for p in keep}
     try:
         with torch.no_grad():
             for p in model.parameters():   # tied parameters are one object: cast once
