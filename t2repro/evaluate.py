@@ -13,9 +13,9 @@ from .core import atomic_write_bytes, bootstrap_ci
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'StopOnStrings', 'cut_at_stop', 'generate',
-           'generate_vllm', 'label_token_ids', 'next_token_logits', 'mc_predict', 'score_sample', 'reward',
-           'EvalResult', 'answer_dist', 'cap_hit_share', 'read_records', 'save_records', 'evaluate', 'load_rows',
-           'with_expert']
+           'generate_ids', 'generate_vllm', 'label_token_ids', 'next_token_logits', 'mc_predict', 'score_sample',
+           'reward', 'EvalResult', 'answer_dist', 'cap_hit_share', 'read_records', 'save_records', 'evaluate',
+           'load_rows', 'with_expert']
 
 # %% ../nbs/05_evaluate.ipynb #6771878f
 PRECISIONS = ('auto', 'fp32', 'bf16')
@@ -200,13 +200,27 @@ def generate(model, tok, # a causal LM and its tokenizer
     if backend != 'hf': raise ValueError(f"unknown backend {backend!r}: use 'hf' or 'vllm'")
     from tqdm.auto import tqdm
     tok.padding_side = 'left'
-    stop, ids = [s for s in stop if s], [tok(p, add_special_tokens=False).input_ids for p in prompts]
+    with tqdm(total=len(prompts), disable=not progress, desc='generate', leave=False) as bar:
+        res = generate_ids(model, tok, [tok(p, add_special_tokens=False).input_ids for p in prompts], max_new_tokens=max_new_tokens,
+                           stop=stop, batch_size=batch_size, refill=refill, bar=bar)
+    outs = [cut_at_stop(tok.decode(ids, skip_special_tokens=True), stop) for ids, _ in res]
+    return (outs, [dict(new_tokens=len(ids), hit_cap=cap) for ids, cap in res]) if return_info else outs
+
+@torch.no_grad()
+def generate_ids(model, tok, # a causal LM and its tokenizer
+                 ids:list, # prompts as token-id lists
+                 *, max_new_tokens:int, # generation budget per prompt
+                 stop=(), # stop strings (the token completing one ends the row, and is kept)
+                 batch_size:int=8, # rows decoded together
+                 refill:bool=True, # refill finished slots (else fixed batches with `model.generate`)
+                 bar=None # a tqdm bar to advance per finished prompt
+                )->list:
+    "`[(generated ids, hit_cap)]` per prompt: greedy, up to and including an end token or the token completing a stop string."
+    stop, ids = [s for s in stop if s], [list(p) for p in ids]
     order, ends = sorted(range(len(ids)), key=lambda i: -len(ids[i])), set(_eos_ids(model, tok))
-    with tqdm(total=len(ids), disable=not progress, desc='generate', leave=False) as bar:
-        res = _generate_refill(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar) if refill and ids else None
-        if res is None: res = _generate_hf(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar)
-    outs = [cut_at_stop(tok.decode(res[i].ids, skip_special_tokens=True), stop) for i in range(len(ids))]
-    return (outs, [dict(new_tokens=len(res[i].ids), hit_cap=res[i].hit_cap) for i in range(len(ids))]) if return_info else outs
+    res = _generate_refill(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar) if refill and ids else None
+    if res is None: res = _generate_hf(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar)
+    return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
 
 # %% ../nbs/05_evaluate.ipynb #0022a020
 def generate_vllm(model, tok, prompts:list, *, max_new_tokens:int, stop=(),

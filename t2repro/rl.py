@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .core import atomic_torch_save, atomic_save_json, atomic_write_bytes
 from .models import DEFAULT_MODEL, svf_targets
 from .svf import SVF, SVFConfig, save_expert
-from .evaluate import evaluate, reward, next_token_logits, load_rows, label_token_ids, as_dtype, PRECISIONS
+from .evaluate import evaluate, reward, next_token_logits, load_rows, label_token_ids, as_dtype, PRECISIONS, generate_ids
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'TrainConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'Learner',
@@ -160,11 +160,14 @@ def generate_rollouts(model, # the model in its merged view
                       max_new_tokens:int, # length cap
                       stop=(), # stop strings
                       do_sample:bool=False, # sample instead of greedy
-                      temperature:float=1.0 # sampling temperature
+                      temperature:float=1.0, # sampling temperature
+                      batch_size:int|None=None # rows decoded together (None: all at once)
                      )->list:
-    "Completion token-id lists (cut after the first end token or stop string), generated in one left-padded batch."
+    "Completion token-id lists (cut after the first end token or stop string): greedy with refilled slots, or sampled in one left-padded batch."
+    if not do_sample:
+        return [ids for ids, _ in generate_ids(model, tok, prompts, max_new_tokens=max_new_tokens, stop=stop, batch_size=batch_size or len(prompts))]
     ids, att, _, _ = pack(prompts, [[]]*len(prompts), tok.pad_token_id)
-    kw = dict(do_sample=do_sample, temperature=temperature, top_p=1.0, top_k=0) if do_sample else dict(do_sample=False)
+    kw = dict(do_sample=do_sample, temperature=temperature, top_p=1.0, top_k=0)
     if stop: kw.update(stop_strings=list(stop), tokenizer=tok)
     ends = model.generation_config.eos_token_id or tok.eos_token_id
     out = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
@@ -215,8 +218,10 @@ def rl_step(learner, # the learner (live / merged / base views)
     prompts = _prompt_ids(task, rows, tok)
     if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
     with learner.merged():
-        conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
-            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), cfg.rollout == 'sample', cfg.temperature)]
+        if cfg.rollout == 'greedy':   # every rollout of the step through micro_batch refilled slots
+            conts = generate_rollouts(learner.model, tok, prompts, _max_new(task, cfg), getattr(task, 'stop', ()) or (), batch_size=cfg.micro_batch)
+        else: conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
+            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), True, cfg.temperature)]
     texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
     r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32)
     conts = [c if c else [tok.eos_token_id] for c in conts]
