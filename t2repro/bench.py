@@ -284,13 +284,14 @@ def memory_child(spec:str # JSON: {"model": name|None, "method": "svf"|"lora", "
     else:
         from t2repro.svd import svd_factors
         svf = SVF(model, svd_factors(model, svf_targets(model), cache=True, cache_root=s['cache_root']))
-        svf.live().__enter__()   # this process exists only to train once
+        view = svf.live(); view.__enter__()   # kept in a variable: a context manager nobody holds is closed by the garbage collector
         pm, params = model, svf.parameters()
     pm.train()
     opt = torch.optim.Adam(params, lr=2e-3)
     batch = rl_batch(model, cfg)
     gc.collect(); rss_setup = _status('VmRSS'); exact = _reset_peak()
     for _ in range(cfg.mem_steps): rl_step(pm, opt, batch, tok.pad_token_id or 0)
+    if s['method'] == 'svf' and model.__dict__.get('_t2_svf') is not svf: raise RuntimeError('the SVF live view was left before the steps')
     peak = _status('VmHWM') if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(dict(method=s['method'], peak=peak, rss_model=rss_model, rss_setup=rss_setup, exact=exact)))
 
