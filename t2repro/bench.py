@@ -12,13 +12,14 @@ from .core import write_results, load_json, repo_path, set_seed
 from .models import load_model, tiny_model, svf_targets, TARGET_KINDS, DEFAULT_MODEL
 from .svf import SVF, Mixture, merge, restore
 from .lora import LoRAConfig
+from .evaluate import as_dtype, resolve_dtype, dtype_name
 
 # %% auto #0
 __all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
            'measure_cache_reload', 'random_experts', 'measure_merged_inference', 'switch_flops', 'measure_switch',
            'mixture_names', 'measure_mixture_switch', 'rl_batch', 'rl_step', 'lora_model', 'measure_steps',
-           'memory_child', 'measure_peak_memory', 'bench_prompts', 'measure_generation', 'run_bench', 'ratio_table',
-           'save_bench', 'bench_cli', 'plot_ratios']
+           'memory_child', 'measure_peak_memory', 'bench_prompts', 'measure_generation', 'measure_precision_step',
+           'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
 
 # %% ../nbs/11_bench.ipynb #bb479d25
 TARGETS = {  # name: (comparison, limit, what is divided by what)
@@ -30,7 +31,9 @@ TARGETS = {  # name: (comparison, limit, what is divided by what)
     'svf_vs_lora_peak_memory':          ('<=', 1.2,  'peak RSS of SVF RL training / of LoRA RL training (one process each)'),
     'dense_recompose_vs_svf_step_time': ('>=', 1.8,  "authors' SVF step (recompose dense W' every forward) / our factored SVF step"),
     'cache_reload_vs_svd':              ('<=', 0.1,  'SVD cache reload (fingerprint, load, check) / first decomposition'),
-    'batched_vs_sequential_throughput': ('>=', 3.0,  'generated tokens/s at batch 8 / one prompt at a time'),
+    'batched_vs_sequential_throughput': ('>=', 3.0,  'generated tokens/s at batch 8 (slots refilled) / one prompt at a time, >= 128-token outputs'),
+    'bf16_vs_fp32_generation':          ('>=', 1.5,  'generated tokens/s at batch 8 with bf16 weights / with fp32 weights, same prompts'),
+    'bf16_vs_fp32_step':                ('>=', 1.0,  'SVF RL step time (factored) with fp32 weights / with bf16 weights (z, Adam, factors fp32)'),
 }
 
 def verdict(name:str, # a key of `TARGETS`
@@ -84,13 +87,14 @@ class BenchConfig:
     step_rounds: int = 2      # ... timed rounds (each: LoRA, SVF factored, SVF dense)
     mem_steps: int = 2        # peak memory: steps per measuring process
     reloads: int = 3          # SVD cache: timed reloads
-    gen_prompts: int = 8      # batched generation: prompts (= the batch)
-    gen_new_tokens: int = 16  # ... new tokens per prompt
+    gen_prompts: int = 12     # batched generation: prompts (more than the batch, so finished slots are refilled)
+    gen_batch: int = 8        # ... rows decoded together
+    gen_new_tokens: int = 128 # ... token cap per prompt (answers to these questions run longer)
     threads: int|None = None  # torch threads (None: torch's default)
     seed: int = 0
 
 QUICK = BenchConfig(fwd_batch=4, fwd_len=64, fwd_rounds=8, switch_rounds=5, mix_layers=None, step_batch=4, prompt_len=48,
-                    cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=16, threads=1)
+                    cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=128, threads=1)
 QUICK_MODEL = dict(family='qwen2', hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4,
                    num_key_value_heads=2)
 
@@ -280,13 +284,14 @@ def memory_child(spec:str # JSON: {"model": name|None, "method": "svf"|"lora", "
     else:
         from t2repro.svd import svd_factors
         svf = SVF(model, svd_factors(model, svf_targets(model), cache=True, cache_root=s['cache_root']))
-        svf.live().__enter__()   # this process exists only to train once
+        view = svf.live(); view.__enter__()   # kept in a variable: a context manager nobody holds is closed by the garbage collector
         pm, params = model, svf.parameters()
     pm.train()
     opt = torch.optim.Adam(params, lr=2e-3)
     batch = rl_batch(model, cfg)
     gc.collect(); rss_setup = _status('VmRSS'); exact = _reset_peak()
     for _ in range(cfg.mem_steps): rl_step(pm, opt, batch, tok.pad_token_id or 0)
+    if s['method'] == 'svf' and model.__dict__.get('_t2_svf') is not svf: raise RuntimeError('the SVF live view was left before the steps')
     peak = _status('VmHWM') if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(dict(method=s['method'], peak=peak, rss_model=rss_model, rss_setup=rss_setup, exact=exact)))
 
@@ -315,29 +320,58 @@ def measure_peak_memory(model_name:str|None, # as for `bench_model`
 _QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?',
               'Name three prime numbers larger than 50.', 'Explain recursion in one sentence.',
               'If a train travels 60 km in 45 minutes, what is its speed in km/h?',
-              'Which gas do plants absorb from the air?', 'Sort the list [3, 1, 2] and explain each step.']
+              'Which gas do plants absorb from the air?', 'Sort the list [3, 1, 2] and explain each step.',
+              'Write a Python function that checks whether a number is prime.', 'What is the capital of Australia?',
+              'Explain the difference between a list and a tuple in Python.', 'How many minutes are there in a week?']
 
 def bench_prompts(tok, n:int=8)->list:
     "n chat-formatted prompts of varied length."
     return [tok.apply_chat_template([dict(role='user', content=_QUESTIONS[i % len(_QUESTIONS)])], tokenize=False, add_generation_prompt=True)
             for i in range(n)]
 
+def _gen_run(model, tok, prompts, cfg, batch, dtype)->dict:
+    from t2repro.evaluate import generate
+    with as_dtype(model, dtype):
+        t = time.perf_counter()
+        _, info = generate(model, tok, prompts, max_new_tokens=cfg.gen_new_tokens, batch_size=batch, progress=False, return_info=True)
+        dt = time.perf_counter() - t
+    ntok = sum(i['new_tokens'] for i in info)
+    return dict(seconds=dt, tokens=ntok, tok_per_s=ntok / dt, cap_hit=sum(i['hit_cap'] for i in info) / len(info), dtype=dtype_name(dtype))
+
 def measure_generation(model, tok, # the model and its tokenizer
                        cfg:BenchConfig # sizes
                       )->dict:
-    "Generated tokens/s at batch `gen_prompts` / tokens/s one prompt at a time (same prompts, greedy)."
-    from t2repro.evaluate import generate
-    prompts = bench_prompts(tok, cfg.gen_prompts)
-    generate(model, tok, prompts[:1], max_new_tokens=2, batch_size=1, progress=False)  # warm-up
-    res = {}
-    for label, bs in (('sequential', 1), ('batched', cfg.gen_prompts)):
-        t = time.perf_counter(); outs = generate(model, tok, prompts, max_new_tokens=cfg.gen_new_tokens, batch_size=bs, progress=False)
-        dt = time.perf_counter() - t
-        ntok = sum(len(tok(o, add_special_tokens=False).input_ids) for o in outs)
-        res[label] = dict(seconds=dt, tokens=ntok, tok_per_s=ntok / dt)
-    return dict(ratio=res['batched']['tok_per_s'] / max(res['sequential']['tok_per_s'], 1e-9), a_s=res['batched']['seconds'],
-                b_s=res['sequential']['seconds'], n=1, tokens_batched=res['batched']['tokens'], tokens_sequential=res['sequential']['tokens'],
-                batch=cfg.gen_prompts)
+    "`{batched_vs_sequential_throughput, bf16_vs_fp32_generation}`: tokens/s ratios of batch `gen_batch` / one at a time, and bf16 / fp32 at that batch."
+    prompts, dflt = bench_prompts(tok, cfg.gen_prompts), resolve_dtype('auto')
+    other = torch.float32 if dflt == torch.bfloat16 else torch.bfloat16
+    for d in (dflt, other): _gen_run(model, tok, prompts[:1], replace(cfg, gen_new_tokens=2), 1, d)   # warm-up
+    seq, bat = _gen_run(model, tok, prompts, cfg, 1, dflt), _gen_run(model, tok, prompts, cfg, cfg.gen_batch, dflt)
+    oth = _gen_run(model, tok, prompts, cfg, cfg.gen_batch, other)
+    b16, b32 = (bat, oth) if dflt == torch.bfloat16 else (oth, bat)
+    return dict(batched_vs_sequential_throughput=dict(ratio=bat['tok_per_s'] / max(seq['tok_per_s'], 1e-9), a_s=bat['seconds'], b_s=seq['seconds'], n=1,
+                                                      tokens_batched=bat['tokens'], tokens_sequential=seq['tokens'], batch=cfg.gen_batch,
+                                                      prompts=len(prompts), cap=cfg.gen_new_tokens, cap_hit=bat['cap_hit'], dtype=bat['dtype']),
+                bf16_vs_fp32_generation=dict(ratio=b16['tok_per_s'] / max(b32['tok_per_s'], 1e-9), a_s=b16['seconds'], b_s=b32['seconds'], n=1,
+                                             tokens_bf16=b16['tokens'], tokens_fp32=b32['tokens'], batch=cfg.gen_batch))
+
+# %% ../nbs/11_bench.ipynb #1b1c532e
+def measure_precision_step(model, # the model (fp32 base weights)
+                           factors:dict, # factors of the SVF targets
+                           z:dict, # the initial z
+                           cfg:BenchConfig, # sizes
+                           pad_id:int=0 # padding id
+                          )->dict:
+    "fp32 SVF step time / bf16 SVF step time (a speed-up: > 1 when bf16 is faster)."
+    batch, view = rl_batch(model, cfg), contextlib.ExitStack()
+    def svf(dtype):   # untimed: leave the previous view, cast the weights, enter a fresh live view
+        def before():
+            view.close(); view.enter_context(as_dtype(model, dtype)); s = SVF(model, factors, z=z)
+            view.enter_context(s.live(release=False)); view.opt = torch.optim.Adam(s.parameters(), lr=2e-3)
+        return before, lambda: rl_step(model, view.opt, batch, pad_id)
+    model.train()
+    try: times = interleave({'fp32': svf(torch.float32), 'bf16': svf(torch.bfloat16)}, n=cfg.step_rounds)
+    finally: view.close(); model.eval()
+    return ratio_of(times, 'fp32', 'bf16')
 
 # %% ../nbs/11_bench.ipynb #e2c02ddd
 def run_bench(model_name:str|None=None, # None: the quick tiny model
@@ -366,6 +400,7 @@ def _run_bench(model_name, cfg, log):
         det['mixture_switch_vs_copy'], det['mixture_switch_vs_traffic'] = mx['vs_copy'], mx['vs_traffic']
         det.update({k: v for k, v in measure_steps(model, factors, zs[0], cfg, tok.pad_token_id or 0).items() if k != 'tokens_per_step'})
         log('  training steps: done')
+        det['bf16_vs_fp32_step'] = measure_precision_step(model, factors, zs[0], cfg, tok.pad_token_id or 0); log('  bf16 step: done')
         factor_mb = sum(sum(t.numel() * t.element_size() for t in factors[n]) for n in names) / 2**20
         weight_mb = sum(model.get_parameter(n).numel() * 4 for n in names) / 2**20
         model_mb = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
@@ -373,7 +408,7 @@ def _run_bench(model_name, cfg, log):
         det['svf_vs_lora_peak_memory'] = dict(measure_peak_memory(model_name, cfg, cache_root, parallel=model_name is None), factors_mb=round(factor_mb, 1),
                                               target_weights_mb=round(weight_mb, 1), model_mb=round(model_mb, 1))
         log('  peak memory: done')
-    det['batched_vs_sequential_throughput'] = measure_generation(model, tok, cfg); log('  generation: done')
+    det.update(measure_generation(model, tok, cfg)); log('  generation: done')
     ratios = {k: round(det[k]['ratio'], 4) for k in TARGETS}
     return dict(model=label, ratios=ratios, verdicts={k: verdict(k, v) for k, v in ratios.items()}, details=det,
                 settings=asdict(cfg), threads=torch.get_num_threads(), wall_time_s=time.time() - t0,

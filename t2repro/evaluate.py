@@ -4,16 +4,56 @@
 
 # %% ../nbs/05_evaluate.ipynb #56e9098f
 from __future__ import annotations
-import json, time, contextlib, tempfile
+import re, json, time, contextlib, tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .core import atomic_write_bytes, bootstrap_ci
 
 # %% auto #0
-__all__ = ['StopOnStrings', 'cut_at_stop', 'generate', 'generate_vllm', 'label_token_ids', 'next_token_logits', 'mc_predict',
-           'score_sample', 'reward', 'EvalResult', 'read_records', 'save_records', 'evaluate', 'load_rows',
-           'with_expert']
+__all__ = ['PRECISIONS', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'StopOnStrings', 'cut_at_stop', 'generate',
+           'generate_ids', 'generate_vllm', 'label_token_ids', 'next_token_logits', 'mc_predict', 'score_sample',
+           'reward', 'EvalResult', 'answer_dist', 'cap_hit_share', 'read_records', 'save_records', 'evaluate',
+           'load_rows', 'with_expert']
+
+# %% ../nbs/05_evaluate.ipynb #6771878f
+PRECISIONS = ('auto', 'fp32', 'bf16')
+
+def cpu_has_bf16()->bool:
+    "Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX), read from `/proc/cpuinfo` (False where unreadable)."
+    try: return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', Path('/proc/cpuinfo').read_text()))
+    except OSError: return False
+
+def resolve_dtype(precision:str='auto', # 'auto' | 'fp32' | 'bf16'
+                  device='cpu' # where the model runs
+                 )->torch.dtype:
+    "The compute dtype a `precision` setting means on this machine."
+    if precision not in PRECISIONS: raise ValueError(f'precision {precision!r}: choose one of {PRECISIONS}')
+    if precision != 'auto': return torch.bfloat16 if precision == 'bf16' else torch.float32
+    if str(device).startswith('cuda'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+    return torch.bfloat16 if cpu_has_bf16() else torch.float32
+
+def dtype_name(dtype:torch.dtype)->str:
+    "'bf16' or 'fp32' (what results files record)."
+    return {torch.bfloat16: 'bf16', torch.float32: 'fp32', torch.float16: 'fp16'}.get(dtype, str(dtype))
+
+@contextlib.contextmanager
+def as_dtype(model, # a torch model
+             dtype, # a torch dtype, or a precision name ('auto' | 'fp32' | 'bf16')
+             keep=() # parameters to leave as they are (e.g. the trainable ones, which stay fp32)
+            ):
+    "Context manager: the model's floating-point parameters in `dtype` inside the block, the original tensors after (bit-identical)."
+    dtype = resolve_dtype(dtype, getattr(model, 'device', 'cpu')) if isinstance(dtype, str) else dtype
+    kept, seen = [], {id(p) for p in keep}
+    try:
+        with torch.no_grad():
+            for p in model.parameters():   # tied parameters are one object: cast once
+                if id(p) in seen or not p.is_floating_point() or p.dtype == dtype: continue
+                seen.add(id(p)); kept.append((p, p.data)); p.data = p.data.to(dtype)
+        yield model
+    finally:
+        for p, d in reversed(kept): p.data = d
 
 # %% ../nbs/05_evaluate.ipynb #2cf29df2
 class StopOnStrings:
@@ -51,31 +91,136 @@ def _greedy_config(model, tok, max_new_tokens):
 
 # %% ../nbs/05_evaluate.ipynb #1e1137f2
 @torch.no_grad()
+def _prefill(model, ids:list):
+    "The KV cache and the last-position logits of one unpadded prompt (batch 1, as sequential generation does)."
+    from transformers import DynamicCache
+    cache = DynamicCache(config=model.config)
+    out = model(input_ids=torch.tensor([ids], device=model.device), cache=cache, use_cache=True, logits_to_keep=1)
+    return out.cache, out.logits[0, -1]
+
+def _plain_cache(cache)->bool:
+    "Whether every layer of `cache` is a plain full-attention `DynamicLayer` (slots can be spliced into it)."
+    from transformers.cache_utils import DynamicLayer
+    return all(type(l) is DynamicLayer for l in getattr(cache, 'layers', [None]))
+
+def _splice(cache, mask, row:int, new):
+    "Put the one-row cache `new` into batch row `row`, right-aligned (left padding); widen everything if it is longer."
+    L, p = mask.shape[1], new.layers[0].keys.shape[-2]
+    if p > L:
+        for l in cache.layers:
+            z = l.keys.new_zeros(*l.keys.shape[:2], p - L, l.keys.shape[-1])
+            l.keys, l.values = torch.cat([z, l.keys], -2), torch.cat([z, l.values], -2)
+        mask = torch.cat([mask.new_zeros(mask.shape[0], p - L), mask], 1); L = p
+    for l, n in zip(cache.layers, new.layers):
+        l.keys[row].zero_(); l.values[row].zero_()
+        l.keys[row, :, L - p:], l.values[row, :, L - p:] = n.keys[0], n.values[0]
+    mask[row] = 0; mask[row, L - p:] = 1
+    return mask
+
+def _keep_rows(cache, mask, rows:list):
+    "Drop the batch rows not in `rows`, and the leading columns no remaining row attends to."
+    ix = torch.tensor(rows, device=mask.device); mask = mask[ix]
+    first = int((mask.sum(0) > 0).nonzero()[0]) if mask.any() else 0
+    for l in cache.layers: l.keys, l.values = l.keys[ix, :, first:], l.values[ix, :, first:]
+    return mask[:, first:]
+
+class _Row:
+    "One prompt being generated: its index, generated ids, and why it ended."
+    def __init__(self, i, first, ends, stop, tok, max_new):
+        self.i, self.ids, self.ends, self.stop, self.tok, self.max_new = i, [], ends, stop, tok, max_new
+        self.done, self.hit_cap = False, False
+        self.add(first)
+    def add(self, t:int):
+        self.ids.append(t)
+        if t in self.ends: self.done = True
+        elif self.stop and any(s in self.tok.decode(self.ids[-(max(map(len, self.stop)) + 8):], skip_special_tokens=True) for s in self.stop): self.done = True
+        elif len(self.ids) >= self.max_new: self.done = self.hit_cap = True
+
+# %% ../nbs/05_evaluate.ipynb #370973e7
+@torch.no_grad()
+def _generate_refill(model, tok, ids:list, order:list, max_new_tokens:int, stop, batch_size:int, ends:set, bar=None):
+    "`{i: _Row}`: greedy decoding of `ids[i]` for `i` in `order`, up to `batch_size` rows at once; a finished row's slot takes the next prompt. `None` if the model's cache cannot be spliced."
+    queue, res, rows, cache, mask = list(order), {}, [], None, None
+    while True:
+        while len(rows) < batch_size and queue:   # fill free slots with the next prompts
+            i = queue.pop(0); c, logits = _prefill(model, ids[i])
+            if not _plain_cache(c): return None
+            r = _Row(i, int(logits.argmax()), ends, stop, tok, max_new_tokens)
+            if r.done: res[i] = r; bar is not None and bar.update(1); continue
+            if cache is None: cache, mask = c, torch.ones(1, len(ids[i]), dtype=torch.long, device=model.device)
+            else:
+                for l in cache.layers: l.keys, l.values = torch.cat([l.keys, l.keys[:1]]), torch.cat([l.values, l.values[:1]])
+                mask = _splice(cache, torch.cat([mask, mask[:1]]), len(rows), c)
+            rows.append(r)
+        if not rows: return res
+        pos = mask.sum(1, keepdim=True)   # the next position of each row: its number of real tokens so far
+        mask = torch.cat([mask, mask.new_ones(len(rows), 1)], 1)
+        nxt = torch.tensor([[r.ids[-1]] for r in rows], device=model.device)
+        logits = model(input_ids=nxt, attention_mask=mask, position_ids=pos, cache=cache, use_cache=True).logits[:, -1]
+        for r, t in zip(rows, logits.argmax(-1).tolist()): r.add(t)
+        keep = [k for k, r in enumerate(rows) if not r.done]
+        for r in rows:
+            if r.done: res[r.i] = r; bar is not None and bar.update(1)
+        if len(keep) < len(rows):
+            rows = [rows[k] for k in keep]
+            if rows: mask = _keep_rows(cache, mask, keep)
+            else: cache = mask = None
+
+def _generate_hf(model, tok, ids:list, order:list, max_new_tokens:int, stop, batch_size:int, ends:set, bar=None):
+    "`{i: _Row}` from transformers' `generate` in length-sorted batches with per-row stopping (caches that cannot be spliced, e.g. sliding windows)."
+    from transformers import StoppingCriteriaList
+    pad, cfg, res = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id, _greedy_config(model, tok, max_new_tokens), {}
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]; L = max(len(ids[i]) for i in idx)
+        inp = torch.tensor([[pad] * (L - len(ids[i])) + ids[i] for i in idx], device=model.device)
+        att = torch.tensor([[0] * (L - len(ids[i])) + [1] * len(ids[i]) for i in idx], device=model.device)
+        crit = StoppingCriteriaList([StopOnStrings(tok, stop, L)]) if any(stop) else None
+        seqs = model.generate(input_ids=inp, attention_mask=att, generation_config=cfg, stopping_criteria=crit)[:, L:].tolist()
+        for i, row in zip(idx, seqs):
+            r = _Row(i, row[0], ends, stop, tok, max_new_tokens)
+            for t in row[1:]:
+                if r.done: break
+                r.add(t)
+            res[i] = r; bar is not None and bar.update(1)
+    return res
+
+@torch.no_grad()
 def generate(model, tok, # a causal LM and its tokenizer
              prompts:list, # prompt strings, already chat-formatted (`task.prompt(row, tok)`)
              *, max_new_tokens:int, # generation budget per prompt
              stop=(), # stop strings: a row ends once its text contains one; outputs are cut before it
-             batch_size:int=8, # prompts per forward pass
+             batch_size:int=8, # rows decoded together
              progress:bool=True, # show a tqdm bar
-             backend:str='hf' # 'hf' (transformers, CPU or GPU) or 'vllm' (GPU box; see `generate_vllm`)
-            )->list:
-    "Greedy completions of `prompts` (in their order), batched with left padding and a KV cache."
+             backend:str='hf', # 'hf' (transformers, CPU or GPU) or 'vllm' (GPU box; see `generate_vllm`)
+             refill:bool=True, # a finished row's slot takes the next prompt (else: fixed batches, `model.generate`)
+             return_info:bool=False # also return `[{new_tokens, hit_cap}]` per prompt
+            ):
+    "Greedy completions of `prompts` (in their order), `batch_size` rows at a time with a KV cache, refilling finished slots."
     if backend == 'vllm': return generate_vllm(model, tok, prompts, max_new_tokens=max_new_tokens, stop=stop)
     if backend != 'hf': raise ValueError(f"unknown backend {backend!r}: use 'hf' or 'vllm'")
     from tqdm.auto import tqdm
-    from transformers import StoppingCriteriaList
     tok.padding_side = 'left'
-    lens = [len(tok(p, add_special_tokens=False).input_ids) for p in prompts]
-    order, outs = sorted(range(len(prompts)), key=lambda i: -lens[i]), [None] * len(prompts)
-    cfg = _greedy_config(model, tok, max_new_tokens)
-    for b in tqdm(range(0, len(order), batch_size), disable=not progress, desc='generate', leave=False):
-        idx = order[b:b + batch_size]
-        enc = tok([prompts[i] for i in idx], return_tensors='pt', padding=True, add_special_tokens=False).to(model.device)
-        L = enc['input_ids'].shape[1]
-        crit = StoppingCriteriaList([StopOnStrings(tok, stop, L)]) if any(stop) else None
-        seqs = model.generate(**enc, generation_config=cfg, stopping_criteria=crit)
-        for i, row in zip(idx, seqs[:, L:]): outs[i] = cut_at_stop(tok.decode(row, skip_special_tokens=True), stop)
-    return outs
+    with tqdm(total=len(prompts), disable=not progress, desc='generate', leave=False) as bar:
+        res = generate_ids(model, tok, [tok(p, add_special_tokens=False).input_ids for p in prompts], max_new_tokens=max_new_tokens,
+                           stop=stop, batch_size=batch_size, refill=refill, bar=bar)
+    outs = [cut_at_stop(tok.decode(ids, skip_special_tokens=True), stop) for ids, _ in res]
+    return (outs, [dict(new_tokens=len(ids), hit_cap=cap) for ids, cap in res]) if return_info else outs
+
+@torch.no_grad()
+def generate_ids(model, tok, # a causal LM and its tokenizer
+                 ids:list, # prompts as token-id lists
+                 *, max_new_tokens:int, # generation budget per prompt
+                 stop=(), # stop strings (the token completing one ends the row, and is kept)
+                 batch_size:int=8, # rows decoded together
+                 refill:bool=True, # refill finished slots (else fixed batches with `model.generate`)
+                 bar=None # a tqdm bar to advance per finished prompt
+                )->list:
+    "`[(generated ids, hit_cap)]` per prompt: greedy, up to and including an end token or the token completing a stop string."
+    stop, ids = [s for s in stop if s], [list(p) for p in ids]
+    order, ends = sorted(range(len(ids)), key=lambda i: -len(ids[i])), set(_eos_ids(model, tok))
+    res = _generate_refill(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar) if refill and ids else None
+    if res is None: res = _generate_hf(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar)
+    return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
 
 # %% ../nbs/05_evaluate.ipynb #0022a020
 def generate_vllm(model, tok, prompts:list, *, max_new_tokens:int, stop=(),
@@ -158,7 +303,7 @@ def reward(task, row:dict, output:str, **kw)->float:
 # %% ../nbs/05_evaluate.ipynb #801738e5
 @dataclass
 class EvalResult:
-    "Score of a model on a task, with its 95% interval and per-sample records."
+    "Score of a model on a task, with its 95% interval, per-sample records, and what the answers look like."
     task: str
     score: float    # mean correctness (accuracy, or pass@1 for code), in [0, 1]
     ci_low: float   # bootstrap 95% interval
@@ -166,10 +311,30 @@ class EvalResult:
     n: int          # samples scored
     records: list = field(repr=False, default_factory=list)
     seconds: float = 0.  # wall time of this call (resumed records excluded)
+    precision: str = ''  # compute dtype of the model ('bf16' | 'fp32')
+    pred_dist: dict|None = None  # multiple choice: how often each letter was predicted
+    gold_dist: dict|None = None  # ... and how often each is the gold answer
+    cap_hit: float|None = None   # generation: share of outputs that stopped at the token cap
     def row(self, method='base')->dict:
         "A results-file row."
-        return dict(method=method, task=self.task, score=self.score, ci_low=self.ci_low, ci_high=self.ci_high, n=self.n)
-    def __str__(self): return f'{self.task}: {100*self.score:.1f}% [{100*self.ci_low:.1f}, {100*self.ci_high:.1f}] (n={self.n}, {self.seconds:.0f} s)'
+        extra = {k: v for k, v in dict(pred_dist=self.pred_dist, gold_dist=self.gold_dist, cap_hit_share=self.cap_hit).items() if v is not None}
+        return dict(method=method, task=self.task, score=self.score, ci_low=self.ci_low, ci_high=self.ci_high, n=self.n,
+                    precision=self.precision, **extra)
+    def __str__(self):
+        s = f'{self.task}: {100*self.score:.1f}% [{100*self.ci_low:.1f}, {100*self.ci_high:.1f}] (n={self.n}, {self.seconds:.0f} s, {self.precision})'
+        if self.pred_dist is not None: s += f' predicted {self.pred_dist} gold {self.gold_dist}'
+        return s + (f' cap hit {100*self.cap_hit:.0f}%' if self.cap_hit is not None else '')
+
+def answer_dist(records:list, # evaluation records
+                key:str='answer' # 'answer' (predicted) or 'target' (gold)
+               )->dict:
+    "How often each answer occurs, `{answer: count}` sorted by answer (for multiple-choice letters)."
+    return dict(sorted(Counter(str(r.get(key)) for r in records).items()))
+
+def cap_hit_share(records:list)->float|None:
+    "Share of generated outputs that stopped at the token cap (None if no record says)."
+    hits = [bool(r['hit_cap']) for r in records if 'hit_cap' in r]
+    return sum(hits) / len(hits) if hits else None
 
 def read_records(path)->list:
     "Records of a JSONL file (an empty list if there is none); a torn last line is dropped."
@@ -210,33 +375,41 @@ def evaluate(model, tok, # a causal LM and its tokenizer (with an expert merged 
              max_new_tokens:int|None=None, # cap on generated tokens (default: `task.max_new_tokens`)
              backend:str='hf', # generation backend: 'hf' or 'vllm'
              timeout:float=10., # sandbox time limit per program (code tasks)
-             workers:int=2 # sandbox processes in parallel (code tasks)
+             workers:int=2, # sandbox processes in parallel (code tasks)
+             precision:str='auto' # compute dtype: 'auto' (bf16 where the CPU has it) | 'fp32' | 'bf16'
             )->EvalResult:
     "Score `model` on `rows` of `task`: per-sample records and the mean with a bootstrap 95% interval."
     from tqdm.auto import tqdm
     t0, ids = time.time(), [str(r['id']) for r in rows]
     if len(set(ids)) != len(ids): raise ValueError(f'{task.name}: row ids are not unique')
+    dtype = resolve_dtype(precision, getattr(model, 'device', 'cpu'))
     prior = read_records(out) if out is not None else []
     done = {str(r['id']): r for r in prior}
     todo = [r for r in rows if str(r['id']) not in done]
     prompts = {str(r['id']): task.prompt(r, tok) for r in todo}
     todo.sort(key=lambda r: -len(prompts[str(r['id'])]))
-    mnt = max_new_tokens or task.max_new_tokens
-    for b in tqdm(range(0, len(todo), batch_size), disable=not progress or not todo, desc=task.name):
-        chunk, t = todo[b:b + batch_size], time.time()
-        if task.kind == 'mc' and fast_mc: outputs, judged = _mc_batch(model, tok, task, chunk, batch_size)
-        else:
-            outputs = generate(model, tok, [prompts[str(r['id'])] for r in chunk], max_new_tokens=mnt, stop=task.stop,
-                               batch_size=batch_size, progress=False, backend=backend)
-            judged = _judge_batch(task, chunk, outputs, timeout, workers)
-        dt = (time.time() - t) / len(chunk)
-        for r, o, j in zip(chunk, outputs, judged):
-            done[str(r['id'])] = dict(id=r['id'], prompt=prompts[str(r['id'])], output=o, **j, target=task.target(r), seconds=round(dt, 3))
-        if out is not None: save_records(out, [done[i] for i in ids if i in done] + [r for i, r in done.items() if i not in set(ids)])
+    mnt, mc = max_new_tokens or task.max_new_tokens, task.kind == 'mc' and fast_mc
+    chunk_size = batch_size if mc else 4 * batch_size   # generation: refilled slots need a queue behind the batch
+    with as_dtype(model, dtype):
+        for b in tqdm(range(0, len(todo), chunk_size), disable=not progress or not todo, desc=task.name):
+            chunk, t, info = todo[b:b + chunk_size], time.time(), None
+            if mc: outputs, judged = _mc_batch(model, tok, task, chunk, batch_size)
+            else:
+                outputs, info = generate(model, tok, [prompts[str(r['id'])] for r in chunk], max_new_tokens=mnt, stop=task.stop,
+                                         batch_size=batch_size, progress=False, backend=backend, return_info=True) if backend == 'hf' else \
+                                (generate(model, tok, [prompts[str(r['id'])] for r in chunk], max_new_tokens=mnt, stop=task.stop, backend=backend), None)
+                judged = _judge_batch(task, chunk, outputs, timeout, workers)
+            dt = (time.time() - t) / len(chunk)
+            for k, (r, o, j) in enumerate(zip(chunk, outputs, judged)):
+                done[str(r['id'])] = dict(id=r['id'], prompt=prompts[str(r['id'])], output=o, **j, target=task.target(r),
+                                          **(info[k] if info else {}), seconds=round(dt, 3))
+            if out is not None: save_records(out, [done[i] for i in ids if i in done] + [r for i, r in done.items() if i not in set(ids)])
     records = [done[i] for i in ids]
     if not records: raise ValueError(f'{task.name}: no rows to evaluate')
     score, lo, hi = bootstrap_ci([float(r['correct']) for r in records])
-    return EvalResult(task.name, score, lo, hi, len(records), records, time.time() - t0)
+    dists = dict(pred_dist=answer_dist(records), gold_dist=answer_dist(records, 'target')) if task.kind == 'mc' else {}
+    return EvalResult(task.name, score, lo, hi, len(records), records, time.time() - t0, dtype_name(dtype),
+                      cap_hit=None if mc else cap_hit_share(records), **dists)
 
 # %% ../nbs/05_evaluate.ipynb #d563812e
 def load_rows(task, # a `t2repro.tasks` task

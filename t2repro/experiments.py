@@ -19,8 +19,8 @@ from .rl import TrainConfig, train_svf
 # %% auto #0
 __all__ = ['SIX_TASKS', 'METHODS', 'TRANSFER_EXPERT', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command',
            'fail', 'data_env', 'config_diff', 'run_cli', 'svd_anatomy', 'demo_summary', 'demo_cli', 'parse_per_task',
-           'baseline_cli', 'run_unit', 'plot_table1', 'table1_configs', 'table1_cli', 'table2_inputs', 'table2_cli',
-           'transfer_unit', 'transfer_cli']
+           'baseline_cli', 'run_unit', 'with_deltas', 'plot_table1', 'table1_configs', 'table1_cli', 'table2_inputs',
+           'table2_cli', 'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -280,6 +280,21 @@ def run_unit(task_name:str, # a task name
     atomic_save_json(row, folder/'result.json')
     return row
 
+def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` returns them
+                units:Path # the units folder (`<units>/<task>/<method>/test.jsonl`)
+               )->list:
+    "The rows with `delta`, `delta_ci_low`, `delta_ci_high`, `delta_n`: the paired-bootstrap difference from base on the same items."
+    from t2repro.core import paired_bootstrap
+    from t2repro.evaluate import read_records
+    corr = lambda t, m: {str(r['id']): float(r['correct']) for r in read_records(Path(units)/t/m/'test.jsonl')}
+    out = []
+    for r in rows:
+        base, mine = corr(r['task'], 'base'), corr(r['task'], r['method'])
+        ids = [i for i in mine if i in base]
+        d = dict(zip(('delta', 'delta_ci_low', 'delta_ci_high'), paired_bootstrap([mine[i] for i in ids], [base[i] for i in ids]))) if ids else {}
+        out.append(dict(r, **d, delta_n=len(ids)) if ids else dict(r))
+    return out
+
 # %% ../nbs/12_experiments.ipynb #4cd2360a
 def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
                 path, # PNG destination
@@ -370,7 +385,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        write_results(res_path, rows, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows), command=portable_command(),
+        write_results(res_path, with_deltas(rows, out), model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows), command=portable_command(),
                       units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score, lora = best adapter by validation score (merged).')

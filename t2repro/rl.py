@@ -13,13 +13,13 @@ import torch.nn.functional as F
 from .core import atomic_torch_save, atomic_save_json, atomic_write_bytes
 from .models import DEFAULT_MODEL, svf_targets
 from .svf import SVF, SVFConfig, save_expert
-from .evaluate import evaluate, reward, next_token_logits, load_rows, label_token_ids
+from .evaluate import evaluate, reward, next_token_logits, load_rows, label_token_ids, as_dtype, PRECISIONS, generate_ids
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'TrainConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'Learner',
            'cut_rollout', 'generate_rollouts', 'reinforce_loss', 'accumulate', 'rl_step', 'mc_label_tokens',
-           'pick_label', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'validate', 'train_step',
-           'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'config_from_args']
+           'pick_label', 'expected_reward', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint',
+           'validate', 'train_step', 'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'config_from_args']
 
 # %% ../nbs/06_rl.ipynb #47f80976
 @dataclass
@@ -48,10 +48,13 @@ class TrainConfig:
     ckpt_every: int = 1            # checkpoint every N steps
     targets: str = 'mlp'           # SVF target matrices: mlp | attn | mlp,attn | qv ...
     seed: int = 0                  # one seed for data order, init and rollouts
+    precision: str = 'auto'        # model compute dtype: auto (bf16 where the CPU has it) | fp32 | bf16; z, optimizer, factors stay fp32
+    mc_grad: str = 'reinforce'     # multiple choice, label rollouts: reinforce (the paper) | exact (∇ Σ_j p_j r_j over the labels)
 
     def __post_init__(self):
         for k, ok in dict(objective=('rl', 'sft'), optimizer=('adam', 'adamw'), schedule=('constant', 'cosine'),
-                          kl_direction=('paper', 'reverse'), rollout=('greedy', 'sample'), mc_rollout=('label', 'generate')).items():
+                          kl_direction=('paper', 'reverse'), rollout=('greedy', 'sample'), mc_rollout=('label', 'generate'),
+                          precision=PRECISIONS, mc_grad=('reinforce', 'exact')).items():
             if getattr(self, k) not in ok: raise ValueError(f'TrainConfig.{k}={getattr(self, k)!r}: choose one of {ok}')
         for k in ('steps', 'batch_size', 'micro_batch', 'val_every', 'ckpt_every'):
             if getattr(self, k) < 1: raise ValueError(f'TrainConfig.{k} must be >= 1, got {getattr(self, k)}')
@@ -156,11 +159,14 @@ def generate_rollouts(model, # the model in its merged view
                       max_new_tokens:int, # length cap
                       stop=(), # stop strings
                       do_sample:bool=False, # sample instead of greedy
-                      temperature:float=1.0 # sampling temperature
+                      temperature:float=1.0, # sampling temperature
+                      batch_size:int|None=None # rows decoded together (None: all at once)
                      )->list:
-    "Completion token-id lists (cut after the first end token or stop string), generated in one left-padded batch."
+    "Completion token-id lists (cut after the first end token or stop string): greedy with refilled slots, or sampled in one left-padded batch."
+    if not do_sample:
+        return [ids for ids, _ in generate_ids(model, tok, prompts, max_new_tokens=max_new_tokens, stop=stop, batch_size=batch_size or len(prompts))]
     ids, att, _, _ = pack(prompts, [[]]*len(prompts), tok.pad_token_id)
-    kw = dict(do_sample=do_sample, temperature=temperature, top_p=1.0, top_k=0) if do_sample else dict(do_sample=False)
+    kw = dict(do_sample=do_sample, temperature=temperature, top_p=1.0, top_k=0)
     if stop: kw.update(stop_strings=list(stop), tokenizer=tok)
     ends = model.generation_config.eos_token_id or tok.eos_token_id
     out = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
@@ -211,8 +217,10 @@ def rl_step(learner, # the learner (live / merged / base views)
     prompts = _prompt_ids(task, rows, tok)
     if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
     with learner.merged():
-        conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
-            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), cfg.rollout == 'sample', cfg.temperature)]
+        if cfg.rollout == 'greedy':   # every rollout of the step through micro_batch refilled slots
+            conts = generate_rollouts(learner.model, tok, prompts, _max_new(task, cfg), getattr(task, 'stop', ()) or (), batch_size=cfg.micro_batch)
+        else: conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
+            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), True, cfg.temperature)]
     texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
     r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32)
     conts = [c if c else [tok.eos_token_id] for c in conts]
@@ -243,6 +251,14 @@ def pick_label(logits:torch.Tensor, # `[V]` next-token logits
     return int(torch.multinomial((sub / temperature).softmax(-1), 1)) if rollout == 'sample' else int(sub.argmax())
 
 # %% ../nbs/06_rl.ipynb #060b526a
+def expected_reward(logits:torch.Tensor, # `[V]` next-token logits (with graph)
+                    tids:list, # token id of each choice label
+                    r:torch.Tensor, # `[n_labels]` reward of each label
+                    temperature:float=1.0 # the rollout temperature
+                   )->torch.Tensor:
+    "Σ_j p_j r_j with p = softmax over the label tokens' logits: the exact expected reward of a one-token rollout."
+    return ((logits[tids] / temperature).softmax(-1) * r.to(logits)).sum()
+
 def _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn):
     "One-token rollouts: the answer label read (and, for the loss, differentiated) from the logits after the prompt."
     lab, R, picks = [mc_label_tokens(task, row, tok) for row in rows], [], []
@@ -251,9 +267,14 @@ def _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn):
         logits = fwd(ix)
         js = [pick_label(logits[k, 0], lab[i][1], cfg.rollout, cfg.temperature) for k, i in enumerate(ix)]
         picks.extend(lab[i][0][j] for i, j in zip(ix, js))
+        kl = kl_per_seq(logits, base, torch.ones(len(ix), 1, dtype=torch.bool), cfg.kl_direction) if base is not None else torch.zeros(len(ix))
+        if cfg.mc_grad == 'exact':   # every label's reward, weighted by its probability: no sampling variance
+            rj = [torch.tensor([reward_fn(task, rows[i], l) for l in lab[i][0]], dtype=torch.float32) for i in ix]
+            er = torch.stack([expected_reward(logits[k, 0], lab[i][1], rj[k], cfg.temperature) for k, i in enumerate(ix)])
+            R.extend(er.detach().tolist())
+            return -er.mean() + (cfg.kl_coef * kl.mean() if cfg.kl_coef else 0.), kl
         r = torch.tensor([reward_fn(task, rows[i], lab[i][0][j]) for i, j in zip(ix, js)], dtype=torch.float32); R.extend(r.tolist())
         logp = torch.stack([logits[k, 0].log_softmax(-1)[lab[i][1][j]] for k, (i, j) in enumerate(zip(ix, js))])
-        kl = kl_per_seq(logits, base, torch.ones(len(ix), 1, dtype=torch.bool), cfg.kl_direction) if base is not None else torch.zeros(len(ix))
         return reinforce_loss(logp, r, kl, cfg.kl_coef), kl
     loss, kls = accumulate(learner, len(rows), cfg, loss_of, fwd)
     return dict(reward=R, loss=loss, kl=kls, len=[1]*len(rows), texts=picks)
@@ -311,13 +332,19 @@ def validate(learner, # the learner
              tok, # tokenizer
              task, # the task
              rows:list, # validation rows
-             cfg:TrainConfig # settings
-            )->float:
+             cfg:TrainConfig, # settings
+             full:bool=False # return the whole `EvalResult` (letter distribution, cap-hit share), not only the score
+            ):
     "Validation score of the learner's merged view on `rows` (the evaluation harness of `05_evaluate`)."
     with learner.merged():
-        res = evaluate(learner.model, tok, task, rows, batch_size=cfg.val_batch_size, progress=False,
+        res = evaluate(learner.model, tok, task, rows, batch_size=cfg.val_batch_size, progress=False, precision=cfg.precision,
                        **({'max_new_tokens': cfg.max_new_tokens} if cfg.max_new_tokens else {}))
-    return float(res.score)
+    return res if full else float(res.score)
+
+def _val_record(res)->dict:
+    "What a validation adds to the history: the score, and the predicted letters or the cap-hit share."
+    return dict(val=float(res.score), **({'val_pred': res.pred_dist} if res.pred_dist is not None else {}),
+                **({'val_cap_hit': res.cap_hit} if res.cap_hit is not None else {}))
 
 def train_step(learner, # the learner
                tok, task, # tokenizer and task
@@ -346,10 +373,10 @@ def _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)->dict:
         log(f'resumed from {ck} at step {state["step"]}'); return state
     state = dict(step=0, best_val=-math.inf, best_step=None, history=[], config=asdict(cfg))
     if cfg.val_at_start and val:
-        s0 = validate(learner, tok, task, val, cfg)
-        state.update(best_val=s0, best_step=0); state['history'].append(dict(step=0, val=s0))
+        v0 = _val_record(validate(learner, tok, task, val, cfg, full=True)); s0 = v0['val']
+        state.update(best_val=s0, best_step=0); state['history'].append(dict(step=0, **v0))
         save('best', 0, s0); save_checkpoint(ck, learner, opt, sched, state)
-        log(f'step 0 val {s0:.3f}')
+        log(f'step 0 val {s0:.3f}' + ''.join(f' {k} {v}' for k, v in v0.items() if k != 'val'))
     return state
 
 def _finish(out, state, cfg, val, n_train, save, title)->dict:
@@ -385,15 +412,16 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
     meta = dict(meta or {}, config=asdict(cfg), task=getattr(task, 'name', str(task)))
     def save(which, step, score): learner.save(out/(best_name if which == 'best' else last_name), dict(meta, step=step, val_score=score))
     ck = out/'checkpoint.pt'
-    state = _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)
-    while state['step'] < cfg.steps:
-        rec = train_step(learner, tok, task, train, state['step'] + 1, cfg, opt, sched, reward_fn); s = rec['step']
-        if val and (s % cfg.val_every == 0 or s == cfg.steps):
-            rec['val'] = validate(learner, tok, task, val, cfg)
-            if rec['val'] > state['best_val']: state.update(best_val=rec['val'], best_step=s); save('best', s, rec['val'])
-        state['history'].append(rec); state['step'] = s
-        if s % cfg.ckpt_every == 0 or s == cfg.steps: save_checkpoint(ck, learner, opt, sched, state)
-        log(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in rec.items() if v is not None), flush=True)
+    with as_dtype(learner.model, cfg.precision, keep=learner.parameters()):   # trainable tensors stay fp32
+        state = _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)
+        while state['step'] < cfg.steps:
+            rec = train_step(learner, tok, task, train, state['step'] + 1, cfg, opt, sched, reward_fn); s = rec['step']
+            if val and (s % cfg.val_every == 0 or s == cfg.steps):
+                rec.update(_val_record(validate(learner, tok, task, val, cfg, full=True)))
+                if rec['val'] > state['best_val']: state.update(best_val=rec['val'], best_step=s); save('best', s, rec['val'])
+            state['history'].append(rec); state['step'] = s
+            if s % cfg.ckpt_every == 0 or s == cfg.steps: save_checkpoint(ck, learner, opt, sched, state)
+            log(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in rec.items() if v is not None), flush=True)
     return _finish(out, state, cfg, val, len(train), save, f"{meta.get('method', '')} {meta['task']}".strip())
 
 # %% ../nbs/06_rl.ipynb #bb1c0af3
@@ -445,13 +473,14 @@ def train_svf(model, # a transformers causal LM (its weights are restored when t
              )->dict:
     "Train an SVF expert with `cfg.objective` (REINFORCE by default); resumes from `out_dir/checkpoint.pt` if present."
     from t2repro.tasks import get_task
-    from t2repro.svd import svd_factors
+    from t2repro.svd import svd_factors, matrix_digests, Factors
     cfg = cfg or TrainConfig()
     task = get_task(task) if isinstance(task, str) else task
     svf_cfg = SVFConfig(kinds=cfg.targets)
     names = svf_targets(model, svf_cfg.kinds, svf_cfg.layers)
     factors = factors if factors is not None else svd_factors(model, names)
-    learner = SVFLearner(model, {n: factors[n] for n in names} if set(factors) != set(names) else factors, svf_cfg, seed=cfg.seed)
+    digests = getattr(factors, 'digests', None) or matrix_digests(model, names)   # of the fp32 weights, before any cast
+    learner = SVFLearner(model, Factors({n: factors[n] for n in names}, digests={n: digests[n] for n in names}), svf_cfg, seed=cfg.seed)
     meta = dict(method='svf', model=model_name, n_params=learner.svf.n_params())
     return train_loop(learner, tok, task, cfg, out_dir, meta=meta, **kw)
 
