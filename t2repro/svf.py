@@ -14,12 +14,13 @@ from fastcore.basics import patch
 from .core import atomic_write_bytes
 from .models import svf_targets, LAYER_RE
 from .svd import Factors, weights_fingerprint
+from .offload import release_weights, resident_kb
 
 # %% auto #0
 __all__ = ['EXPERT_FORMAT', 'SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose',
-           'factored_linear', 'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'SVF', 'resident_kb',
-           'release_weights', 'svf_forward', 'ExpertNotFoundError', 'Expert', 'save_expert', 'validate_z',
-           'load_expert', 'alpha_matrix', 'mix', 'Mixture', 'z_by_kind', 'plot_z', 'svf_param_count']
+           'factored_linear', 'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'SVF', 'svf_forward',
+           'ExpertNotFoundError', 'Expert', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix',
+           'Mixture', 'z_by_kind', 'plot_z', 'svf_param_count']
 
 # %% ../nbs/02_svf.ipynb #bf2781b8
 @dataclass
@@ -216,74 +217,6 @@ class SVF:
         with torch.no_grad(), merged(self.model, self.factors, self.z(), self.cfg): yield self
 
     def __repr__(self): return f'SVF({len(self.params)} matrices, {self.n_params():,} params, {self.cfg.parametrization})'
-
-# %% ../nbs/02_svf.ipynb #c8d49d93
-_MAP_RE = None
-
-def _mappings()->list:
-    "`[(lo, hi, perms, inode, path, private_dirty_kB, rss_kB)]` of this process, from `/proc/self/smaps` (empty if unreadable)."
-    import re
-    global _MAP_RE
-    _MAP_RE = _MAP_RE or re.compile(r'^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$')
-    try: text = Path('/proc/self/smaps').read_text()
-    except OSError: return []
-    out = []
-    for line in text.splitlines():
-        if (h := _MAP_RE.match(line)): out.append([int(h[1], 16), int(h[2], 16), h[3], int(h[4]), h[5], 0, 0])
-        elif out and line.startswith('Private_Dirty:'): out[-1][5] = int(line.split()[1])
-        elif out and line.startswith('Rss:'): out[-1][6] = int(line.split()[1])
-    return out
-
-def _mapping_of(t:torch.Tensor, maps:list):
-    "The mapping holding `t`'s data, or None."
-    a = t.data_ptr()
-    return next((mp for mp in maps if mp[0] <= a < mp[1]), None)
-
-def _clean_file_backed(t:torch.Tensor, maps:list)->bool:
-    "Whether `t` lies in a private, never-written mapping of a file (dropping its pages loses nothing)."
-    mp = _mapping_of(t, maps)
-    return mp is not None and mp[3] != 0 and mp[2].endswith('p') and mp[5] == 0
-
-def resident_kb(t:torch.Tensor)->int:
-    "Resident kB of the mapping holding `t` (for a tensor mapped on its own: the tensor's resident size)."
-    mp = _mapping_of(t, _mappings())
-    return mp[6] if mp else -1
-
-def _to_file(t:torch.Tensor, folder=None)->torch.Tensor:
-    "An equal tensor backed by a private mapping of a (deleted) temporary file holding `t`'s bytes."
-    import os, tempfile
-    fd, path = tempfile.mkstemp(prefix='t2repro-w-', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f: t.detach().contiguous().view(torch.uint8).numpy().tofile(f)
-        u = torch.from_file(path, shared=False, size=t.numel(), dtype=t.dtype).view(t.shape)
-    finally: os.unlink(path)
-    if not torch.equal(u, t): raise RuntimeError('a weight written to disk did not read back equal: refusing to release it')
-    return u
-
-def _drop_pages(t:torch.Tensor)->int:
-    "madvise(MADV_DONTNEED) over the whole pages inside `t`'s bytes; returns the bytes dropped."
-    import ctypes, mmap
-    page, a = mmap.PAGESIZE, t.data_ptr()
-    lo, hi = -(-a // page) * page, (a + t.numel() * t.element_size()) // page * page
-    if hi <= lo: return 0
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), 4) != 0: return 0   # 4 = MADV_DONTNEED
-    return hi - lo
-
-def release_weights(model, # a model
-                    names:list, # the target weights to release
-                    folder=None # where temporary copies go (default: the system temp folder)
-                   )->int:
-    "Make the named weights file-backed (once) and drop their resident pages; later reads page the same bytes back in. Returns bytes dropped."
-    maps = _mappings()
-    if not maps: return 0
-    dropped = 0
-    for n in names:
-        p = model.get_parameter(n)
-        if p.device.type != 'cpu' or p.numel() * p.element_size() < (1 << 16): continue   # small tensors: not worth a file
-        if not _clean_file_backed(p, maps): p.data = _to_file(p.data, folder)
-        dropped += _drop_pages(p.data)
-    return dropped
 
 # %% ../nbs/02_svf.ipynb #4ccfa802
 def svf_forward(mod:torch.nn.Linear, # the target layer (for its bias)
