@@ -300,23 +300,9 @@ def describe(d:dict # a `Decision.to_dict` (or a record that carries one)
 
 # %% ../nbs/08a_adapt_run.ipynb #c5b60fac
 def _adapt_parser():
-    ap = argparse.ArgumentParser(prog='t2repro adapt', description="Transformer²'s two passes: adapt to a task's test rows and score "
-                                 'them, or answer one request (--prompt); prints what pass 1 chose and the answers.')
-    a = ap.add_argument
-    a('--strategy', required=True, help='prompt | cls | few-shot'); a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
-    a('--prompt', default=None, help='one request (strategies prompt and cls)')
-    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
-      'an expert trained on the task cls is the classifier expert')
-    a('--limit', type=int, default=None, help='score the first N test rows (few-shot: after removing its k rows)')
-    a('--out', default=None, help='folder for records.jsonl and adapt.json (default: print only)')
-    a('--data-dir', default=None, help='offline task data folder'); a('--model', default=DEFAULT_MODEL)
-    a('--max-new-tokens', type=int, default=None, help="pass-2 generation cap (default: the task's; 256 for --prompt)")
-    a('--batch-size', type=int, default=8); a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
-    d = CEMConfig()
-    a('--iterations', type=int, default=d.iterations, help='few-shot CEM iterations'); a('--population', type=int, default=d.population)
-    a('--k', type=int, default=d.k, help='few-shot examples'); a('--loglik-only', action='store_true', help='few-shot: score candidates by log-likelihood only')
-    a('--seed', type=int, default=0)
-    return ap
+    "The options of `t2repro adapt` (torch-free, in `t2repro.options`)."
+    from t2repro.options import adapt_parser
+    return adapt_parser()
 
 def check_adapt_args(a # parsed `t2repro adapt` arguments
                     )->tuple:

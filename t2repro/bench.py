@@ -441,14 +441,8 @@ def save_bench(res:dict, # from `run_bench`
 def bench_cli(argv:list|None=None # arguments after `t2repro bench` (default: `sys.argv[1:]`)
              ):
     "`t2repro bench [--quick] [--model M] [--out results/bench.json]`: measure every ratio, print them, save JSON."
-    ap = argparse.ArgumentParser(prog='t2repro bench', description='Speed and memory ratios of Transformer² operations, '
-                                 'each measured side by side in one run, against their limits.')
-    ap.add_argument('--quick', action='store_true', help='small sizes on a random-init tiny model (about a minute); nothing written unless --out')
-    ap.add_argument('--model', default=None, help=f'preset, hub id or folder (default: {DEFAULT_MODEL}; with --quick: the tiny model)')
-    ap.add_argument('--out', default=None, help='results file (default: results/bench.json for a full run)')
-    ap.add_argument('--threads', type=int, default=None, help='torch threads (default: torch\'s choice)')
-    ap.add_argument('--note', default='', help='a note stored with the results (e.g. what else was running)')
-    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    from t2repro.options import bench_parser   # torch-free, so `t2repro bench --help` is fast
+    a = bench_parser().parse_args(sys.argv[1:] if argv is None else argv)
     name = a.model if a.model or a.quick else DEFAULT_MODEL
     cfg = QUICK if a.quick else BenchConfig()
     if a.threads: cfg = replace(cfg, threads=a.threads)

@@ -11,7 +11,7 @@ __all__ = ['COMMANDS', 'USER_ERRORS', 'usage', 'run', 'main']
 
 # %% ../nbs/90_cli.ipynb #ed9ee2dc
 COMMANDS = {
-    'demo':       ('t2repro.experiments', 'demo_cli',       'the main job on the embedded default: SVD anatomy, figures'),
+    'demo':       ('t2repro.experiments', 'demo_cli',       'the main job, end to end: SVD anatomy, experts, the three strategies, summary, α map (runs/demo)'),
     'params':     ('t2repro.commands',    'params_cli',     'trainable parameters of SVF or LoRA for a model (meta device)'),
     'eval':       ('t2repro.commands',    'eval_cli',       'score a model (optionally with an expert) on a task'),
     'baseline':   ('t2repro.experiments', 'baseline_cli',   'zero-shot baselines of a model on all six tasks'),
@@ -20,7 +20,8 @@ COMMANDS = {
     'train-lora': ('t2repro.commands',    'train_lora_cli', 'train a LoRA baseline with PEFT'),
     'table1':     ('t2repro.experiments', 'table1_cli',     'base vs LoRA vs SVF on the training tasks (resumable)'),
     'adapt':      ('t2repro.adapt_run',   'adapt_cli',      "Transformer²'s two passes on a task or one --prompt (prompt | cls | few-shot)"),
-    'table2':     ('t2repro.experiments', 'table2_cli',     'Tables 2 and 3: adaptation strategies on the unseen tasks (resumable)'),
+    'table2':     ('t2repro.adaptation_experiments', 'table2_cli', 'Tables 2 and 3: adaptation strategies on the unseen tasks (resumable)'),
+    'transfer':   ('t2repro.adaptation_experiments', 'transfer_cli', 'an expert on other models: ordered/shuffled σ, resampled across shapes'),
     'bench':      ('t2repro.bench',       'bench_cli',      'speed and memory ratios against the limits'),
 }
 

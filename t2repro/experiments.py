@@ -17,10 +17,9 @@ from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
 from .rl import TrainConfig, train_svf
 
 # %% auto #0
-__all__ = ['SIX_TASKS', 'METHODS', 'TRANSFER_EXPERT', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command',
-           'fail', 'data_env', 'config_diff', 'run_cli', 'svd_anatomy', 'demo_summary', 'demo_cli', 'parse_per_task',
-           'baseline_cli', 'run_unit', 'with_deltas', 'plot_table1', 'table1_configs', 'table1_cli', 'table2_inputs',
-           'table2_cli', 'transfer_unit', 'transfer_cli']
+__all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command', 'fail', 'data_env',
+           'config_diff', 'run_cli', 'svd_anatomy', 'demo_summary', 'demo_cli', 'parse_per_task', 'baseline_cli',
+           'run_unit', 'with_deltas', 'plot_table1', 'table1_configs', 'table1_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -131,21 +130,9 @@ def svd_anatomy(model, # a model with real weights
     return res
 
 def _demo_parser():
-    ap = argparse.ArgumentParser(prog='t2repro demo', description="The main job: SVD anatomy of the SVF targets, then Transformer²'s three "
-                                 'adaptation strategies on a few requests of each unseen task, a summary table and the α heat map.')
-    a = ap.add_argument
-    a('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder (default: the embedded %(default)s)')
-    a('--targets', default='mlp', help='SVD anatomy targets, comma separated: mlp, attn, qv, o (default: %(default)s)')
-    a('--layers', default=None, help="'half' for even layers only (default: all)")
-    a('--out', default=None, help='output folder (default: runs/demo/ in the checkout)')
-    a('--refresh-results', action='store_true', help='write into results/ (the committed results) instead of --out')
-    a('--refresh', action='store_true', help='ignore the SVD cache, recompute, rewrite it and time a reload')
-    a('--no-adapt', action='store_true', help='the SVD anatomy only')
-    a('--per-task', type=int, default=2, help='requests per unseen task'); a('--max-new-tokens', type=int, default=96, help='pass-2 cap')
-    a('--k', type=int, default=3, help='few-shot rows'); a('--iterations', type=int, default=2); a('--population', type=int, default=4)
-    a('--train-steps', type=int, default=2, help='steps of the brief training of missing experts')
-    a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X" (the paper reads only \\boxed{})')
-    return ap
+    "The options of `t2repro demo` (torch-free, in `t2repro.options`)."
+    from t2repro.options import demo_parser
+    return demo_parser()
 
 def demo_summary(rows:list # `adapt_run.adapt_demo` rows
                 )->str:
@@ -391,184 +378,4 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                            'svf = best expert by validation score, lora = best adapter by validation score (merged).')
         plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
     print(f'wrote {res_path} and {fig_path}')
-    return 0
-
-# %% ../nbs/12_experiments.ipynb #5e427cc7
-from .adapt import Adapter, TASK_LABELS, confusion_matrix, plot_confusion
-from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, adapt_unit, paired_row, split_few_shot
-
-# %% ../nbs/12_experiments.ipynb #2c9b2938
-def _table2_parser():
-    ap = argparse.ArgumentParser(prog='t2repro table2', description='Tables 2 and 3: base, LoRA, prompt, cls and few-shot adaptation on '
-                                 'the unseen tasks, paired with base on the same items; resumable. (spec): N, or N,TASK=M,...')
-    a = ap.add_argument
-    a('--model', default=DEFAULT_MODEL); a('--tasks', default=','.join(UNSEEN_TASKS)); a('--methods', default='base,prompt,cls,few-shot')
-    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
-      'an expert trained on task cls is the classifier expert')
-    a('--lora', default=None, help='a LoRA adapter folder (from t2repro train-lora) scored as the lora row')
-    a('--limit', default='20,arc_challenge=100', help='(spec) scored test rows per task'); a('--max-new-tokens', default=None, help="(spec) pass-2 cap (default: the task's)")
-    d = CEMConfig()
-    a('--k', type=int, default=d.k, help='few-shot rows (removed from every method\'s items)'); a('--iterations', type=int, default=d.iterations)
-    a('--population', type=int, default=d.population); a('--loglik-only', action='store_true', help='few-shot: score candidates by log-likelihood only')
-    a('--batch-size', type=int, default=8); a('--lenient', action='store_true'); a('--seed', type=int, default=0)
-    a('--out', default=None, help='results folder (default: results/): table2.json, table3.json, figures/, table2/ (units)')
-    a('--data-dir', default=None)
-    return ap
-
-def table2_inputs(a # parsed `t2repro table2` arguments
-                 )->tuple:
-    "Everything checked before the model loads: `(tasks, methods, expert files, {task: (shots, items)}, cem, caps)`."
-    tasks = [get_task(t.strip()) for t in a.tasks.split(',') if t.strip()]
-    methods = [m.strip() for m in a.methods.split(',') if m.strip()]
-    methods = ['base'] + (['lora'] if a.lora else []) + [m for m in methods if m not in ('base', 'lora')]
-    bad = [m for m in methods if m not in ('base', 'lora', *STRATEGIES)]
-    if bad: raise ValueError(f'unknown methods {bad}: choose from base, lora, {", ".join(STRATEGIES)}')
-    if a.lora and not Path(a.lora).is_dir(): raise FileNotFoundError(f'--lora {a.lora} is not an adapter folder')
-    files = a.experts if a.experts is not None else default_expert_files(a.model)
-    experts = load_experts(files) if files else {}
-    if 'cls' in methods and 'cls' not in experts: raise ValueError('the cls row needs a classifier expert (task cls) among --experts; or drop it: --methods base,prompt,few-shot')
-    if set(methods) & set(STRATEGIES) and not set(experts) - {'cls'}: raise ValueError('the adaptation rows need task experts: pass --experts')
-    names = [t.name for t in tasks]
-    limits, caps = parse_per_task(a.limit, names), parse_per_task(a.max_new_tokens, names)
-    cem = CEMConfig(population=a.population, iterations=a.iterations, k=a.k, seed=a.seed, loglik_only=a.loglik_only)
-    data = {}
-    for t in tasks:
-        n = limits[t.name]
-        if n is not None and n < 1: raise ValueError(f'--limit for {t.name} must be >= 1, got {n}')
-        shots, items = split_few_shot(load_rows(t, 'test', None if n is None else n + cem.k, a.data_dir), cem.k, a.seed)
-        data[t.name] = (shots, items[:n] if n else items)
-    return tasks, methods, files, data, cem, caps
-
-# %% ../nbs/12_experiments.ipynb #6ed8e116
-def _table2_write(out, rows2, rows3, alphas, conf, enames, wall, **kw):
-    "Rewrite table2.json, table3.json and the figures from the rows so far (paths in the files relative to `out`)."
-    figs = []
-    if alphas: figs.append(plot_alpha(alphas, enames, out/'figures'/'table2_alpha.png', 'Few-shot α per unseen task'))
-    for m, (true, pred) in conf.items():
-        figs.append(plot_confusion(confusion_matrix(true, pred), out/'figures'/f'table2_confusion_{m}.png', title=f'{m} pass 1 on the unseen tasks'))
-    figs = [str(f.relative_to(out)) for f in figs]
-    write_results(out/'table2.json', rows2, wall_time_s=wall, figures=figs, records='table2/TASK/METHOD.jsonl',
-                  note='delta: score minus base on the same items, with its paired-bootstrap 95% interval', **kw)
-    write_results(out/'table3.json', rows3, wall_time_s=wall, score_meaning='first-pass time / second-pass time (weight switches excluded)', **kw)
-
-def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
-              )->int:
-    "`t2repro table2`: every (task, method) unit not yet done, then `table2.json`, `table3.json` and figures, rewritten after each unit."
-    a = _table2_parser().parse_args(argv)
-    try: tasks, methods, files, data, cem, caps = table2_inputs(a)
-    except (ValueError, FileNotFoundError) as e: return fail('t2repro table2', e)
-    set_seed(a.seed); out = results_dir(a.out)
-    model, tok = load_model(a.model)
-    experts = load_experts(files, model=model) if files else {}
-    factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
-    ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
-    budget = dict(limit={t: len(data[t][1]) for t in data}, k=cem.k, cem=asdict(cem), max_new_tokens=caps, batch_size=a.batch_size,
-                  items='the first limit+k test rows minus k few-shot rows (seeded draw); the same items for every method',
-                  experts={n: e.meta.get('val_score') for n, e in experts.items()}, lora=a.lora and Path(a.lora).name)
-    rows2, rows3, alphas, conf, wall = [], [], {}, {}, 0.
-    for t in tasks:
-        shots, items = data[t.name]; recs = {}
-        for m in methods:
-            print(f'== {t.name} / {m}', flush=True)
-            if m == 'lora':
-                lora = lora or load_lora_merged(load_model(a.model)[0], a.lora)
-                res = evaluate(lora, tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
-                recs[m], info = res.records, dict(wall_s=res.seconds)
-            else: recs[m], info = adapt_unit(ad, t, m, items, out/'table2'/t.name, shots=shots, cem=cem, max_new_tokens=caps[t.name], log=print)
-            r = paired_row(m, t.name, recs[m], recs['base']); rows2.append(r); wall += info.get('wall_s', 0.)
-            print(f"   {m} {t.name}: {100*r['score']:.1f} [{100*r['ci_low']:.1f}, {100*r['ci_high']:.1f}] n={r['n']}, "
-                  f"vs base {100*r['delta']:+.1f} [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}]", flush=True)
-            if m in STRATEGIES and info['timing'].get('pass2_s'):
-                tm = info['timing']; rows3.append(dict(method=m, task=t.name, score=tm['pass1_s'] / tm['pass2_s'], n=len(items),
-                                                       pass1_s=round(tm['pass1_s'], 2), pass2_s=round(tm['pass2_s'], 2)))
-            if m == 'few-shot': alphas[t.name] = info['alpha']
-            if m in ('prompt', 'cls'):
-                tp = conf.setdefault(m, ([], [])); tp[0].extend([TASK_LABELS[t.name]] * len(recs[m])); tp[1].extend(x['label'] for x in recs[m])
-            _table2_write(out, rows2, rows3, alphas, conf, ad.names, wall, model=a.model, budget=budget, seed=a.seed)
-    print(f'wrote {out/"table2.json"}, {out/"table3.json"} and figures')
-    return 0
-
-# %% ../nbs/12_experiments.ipynb #ccac3396
-from .core import checkout_root
-from .models import resolve_model
-from .svf import load_expert
-from .transfer import transfer_experiment
-
-# %% ../nbs/12_experiments.ipynb #17a7ec02
-TRANSFER_EXPERT = ('results', 'table1', 'arc_easy', 'svf', 'train', 'expert.safetensors')
-
-def _transfer_parser():
-    ap = argparse.ArgumentParser(prog='t2repro transfer', description='Apply an SVF expert to other models: ordered vs shuffled σ on '
-                                 'models of its shapes, resampled vs resampled-shuffled on others, each against its base (resumable).')
-    ap.add_argument('--expert', default=None, help='expert file (default: the committed ARC-Easy expert of results/table1)')
-    ap.add_argument('--models', default=f'{DEFAULT_MODEL},gemma3-270m', help='comma-separated models to apply it to (default: %(default)s)')
-    ap.add_argument('--task', default='arc_easy'); ap.add_argument('--split', default='test')
-    ap.add_argument('--limit', type=int, default=100, help='first N rows of the split (default: %(default)s)')
-    ap.add_argument('--batch-size', type=int, default=8); ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch\'s)')
-    ap.add_argument('--data-dir', default=None)
-    ap.add_argument('--out', default=None, help='folder for transfer.json and the units (default: runs/transfer in the checkout; '
-                    '"results" refreshes the committed file)')
-    return ap
-
-def _transfer_inputs(a)->tuple:
-    "Check everything a transfer run needs without loading weights: `(expert, task, rows, models)`."
-    if a.limit is not None and a.limit < 1: raise ValueError(f'--limit must be >= 1, got {a.limit}')
-    if a.batch_size < 1: raise ValueError(f'--batch-size must be >= 1, got {a.batch_size}')
-    expert = load_expert(Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT))
-    task = get_task(a.task)
-    rows = load_rows(task, a.split, a.limit, a.data_dir)
-    models = [m.strip() for m in a.models.split(',') if m.strip()]
-    if not models: raise ValueError('--models is empty')
-    if len(set(models)) != len(models): raise ValueError(f'--models names a model twice: {a.models}')
-    for m in models: resolve_model(m)
-    return expert, task, rows, models
-
-def transfer_unit(expert, # the `Expert` to carry over
-                  model_name:str, # the model to apply it to
-                  task, rows:list, # the task and its rows (the same for every model)
-                  folder, # the unit's folder: `METHOD.jsonl` records and `result.json`
-                  batch_size:int=8, # evaluation batch size
-                  seed:int=0 # shuffle and bootstrap seed
-                 )->dict:
-    "One model's unit: base and transferred experts on `rows`; `folder/result.json` makes it idempotent."
-    folder = Path(folder)
-    if (folder/'result.json').exists(): return load_json(folder/'result.json')
-    t0 = time.time(); model, tok = load_model(model_name)
-    res = transfer_experiment(expert, model, tok, task, rows, seed=seed, batch_size=batch_size, model_name=model_name, out=folder)
-    del model
-    unit = dict(model=model_name, modes=res['modes'], rows=res['rows'], wall_s=round(time.time() - t0, 1))
-    atomic_save_json(unit, folder/'result.json')
-    return unit
-
-def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
-                )->int:
-    "`t2repro transfer`: an expert applied to each of `--models` against its base, one unit per model; writes `OUT/transfer.json`."
-    a = _transfer_parser().parse_args(argv)
-    try: expert, task, rows, models = _transfer_inputs(a)
-    except (ValueError, FileNotFoundError, OSError, ModuleNotFoundError) as e: return fail('t2repro transfer', e)
-    if a.threads: torch.set_num_threads(a.threads)
-    set_seed(a.seed)
-    out = results_dir(a.out) if a.out else repo_path('runs', 'transfer')
-    src = expert.meta.get('model') or expert.meta.get('base_model') or 'unknown'
-    exp_path = Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT)
-    root = checkout_root()
-    budget = dict(expert=str(exp_path.resolve().relative_to(root)) if root and exp_path.resolve().is_relative_to(root) else str(exp_path),
-                  expert_task=expert.meta.get('task'), task=task.name, split=a.split, limit=len(rows), rows='first n of the split',
-                  models=models, batch_size=a.batch_size, scoring='multiple choice from next-token logits (1 forward)' if task.kind == 'mc' else 'greedy generation')
-    units, pending = [], [slug(m) for m in models if not (out/'transfer'/slug(m)/'result.json').exists()]
-    for m in models:
-        print(f'== {m}', flush=True)
-        u = transfer_unit(expert, m, task, rows, out/'transfer'/slug(m), a.batch_size, a.seed)
-        units.append(u)
-        if slug(m) in pending: pending.remove(slug(m))
-        for r in u['rows']:
-            d = '' if r['delta'] is None else f"  Δ vs base {100*r['delta']:+.1f} [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}]"
-            print(f"   {r['method']:19s} {100*r['score']:5.1f} [{100*r['ci_low']:.1f}, {100*r['ci_high']:.1f}] n={r['n']}{d}", flush=True)
-        write_results(out/'transfer.json', [r for v in units for r in v['rows']], model=src, budget=budget, seed=a.seed,
-                      wall_time_s=sum(v['wall_s'] for v in units), units_pending=pending, units_folder=str(out/'transfer'),
-                      note=f'the expert ({src}, {expert.meta.get("task")}) applied to each model against its own base on the same items; '
-                           'delta = paired difference to the base row of the same model (bootstrap 95% CI over items); '
-                           'vs_shuffled = the same against the shuffled control; wall_time_s sums the units (model loading included)')
-    print(f'wrote {out/"transfer.json"}')
     return 0

@@ -13,7 +13,8 @@ __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_f
            'OUT_HELP', 'PARSERS', 'source_constant', 'source_fields', 'source_overrides', 'task_name', 'task_list',
            'per_task', 'folder', 'existing_file', 'Parser', 'eval_parser', 'baseline_parser', 'train_fields',
            'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config', 'params_parser', 'method_list',
-           'table1_parser', 'parser_for']
+           'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser',
+           'parser_for']
 
 # %% ../nbs/07_options.ipynb #2db0b822
 def _source(mod:str)->tuple:
@@ -276,9 +277,105 @@ def table1_parser()->Parser:
     a('--figure', default=None, help='figure (default: OUT/figures/table1.png)')
     return p
 
+# %% ../nbs/07_options.ipynb #0a198dd0
+def demo_parser()->Parser:
+    "Options of `t2repro demo`."
+    p = Parser('t2repro demo', "The main job: SVD anatomy of the SVF targets, then Transformer²'s three adaptation strategies on a few "
+               'requests of each unseen task, a summary table and the α heat map.')
+    a = p.add_argument
+    a('--model', default=source_constant('models', 'DEFAULT_MODEL'), help='preset name, hub id or local folder (default: the embedded %(default)s)')
+    a('--targets', default='mlp', help='SVD anatomy targets, comma separated: mlp, attn, qv, o')
+    a('--layers', default=None, help="'half' for even layers only (default: all)")
+    a('--out', default=None, help='output folder (default: runs/demo/ in the checkout)')
+    a('--refresh-results', action='store_true', help='write into results/ (the committed results) instead of --out')
+    a('--refresh', action='store_true', help='ignore the SVD cache, recompute, rewrite it and time a reload')
+    a('--no-adapt', action='store_true', help='the SVD anatomy only')
+    a('--per-task', type=int, default=2, help='requests per unseen task'); a('--max-new-tokens', type=int, default=96, help='pass-2 cap')
+    a('--k', type=int, default=3, help='few-shot rows'); a('--iterations', type=int, default=2, help='few-shot CEM iterations')
+    a('--population', type=int, default=4, help='few-shot CEM candidates per iteration')
+    a('--train-steps', type=int, default=2, help='steps of the brief training of missing experts')
+    a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X" (the paper reads only \\boxed{})')
+    return p
+
+def bench_parser()->Parser:
+    "Options of `t2repro bench`."
+    p = Parser('t2repro bench', 'Speed and memory ratios of Transformer² operations, each measured side by side in one run, against their limits.')
+    a = p.add_argument
+    a('--quick', action='store_true', help='small sizes on a random-init tiny model (about a minute); nothing written unless --out')
+    a('--model', default=None, help=f"preset, hub id or folder (default: {source_constant('models', 'DEFAULT_MODEL')}; with --quick: the tiny model)")
+    a('--out', default=None, help='results file (default: results/bench.json for a full run)')
+    a('--threads', type=int, default=None, help="torch threads (default: torch's choice)")
+    a('--note', default='', help='a note stored with the results (e.g. what else was running)')
+    return p
+
+def _cem_flags(p:Parser):
+    "The few-shot CEM flags of `adapt` and `table2`, defaults from `adapt_run.CEMConfig`."
+    d, a = source_fields('adapt_run', 'CEMConfig'), p.add_argument
+    a('--k', type=int, default=d['k']['default'], help="few-shot rows (removed from the scored rows)")
+    a('--iterations', type=int, default=d['iterations']['default'], help='few-shot CEM iterations')
+    a('--population', type=int, default=d['population']['default'], help='few-shot CEM candidates per iteration')
+    a('--loglik-only', action='store_true', help='few-shot: score candidates by log-likelihood only')
+
+def adapt_parser()->Parser:
+    "Options of `t2repro adapt`."
+    p = Parser('t2repro adapt', "Transformer²'s two passes: adapt to a task's test rows and score them, or answer one request "
+               '(--prompt); prints what pass 1 chose and the answers.')
+    a = p.add_argument
+    a('--strategy', required=True, help='prompt | cls | few-shot'); a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
+    a('--prompt', default=None, help='one request (strategies prompt and cls)')
+    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
+      'an expert trained on the task cls is the classifier expert')
+    a('--limit', type=int, default=None, help='score the first N test rows (few-shot: after removing its k rows)')
+    a('--out', default=None, help='folder for records.jsonl and adapt.json (default: print only)')
+    a('--data-dir', default=None, help='offline task data folder')
+    a('--model', default=source_constant('models', 'DEFAULT_MODEL'), help='preset name, hub id or local folder')
+    a('--max-new-tokens', type=int, default=None, help="pass-2 generation cap (default: the task's; 256 for --prompt)")
+    a('--batch-size', type=int, default=8, help='prompts per generation batch')
+    a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    _cem_flags(p)
+    a('--seed', type=int, default=0, help='random seed (few-shot draw and CEM)')
+    return p
+
+def table2_parser()->Parser:
+    "Options of `t2repro table2`."
+    p = Parser('t2repro table2', 'Tables 2 and 3: base, LoRA, prompt, cls and few-shot adaptation on the unseen tasks, paired with '
+               'base on the same items; resumable. (spec): N, or N,TASK=M,...')
+    a = p.add_argument
+    a('--model', default=source_constant('models', 'DEFAULT_MODEL'), help='preset name, hub id or local folder')
+    a('--tasks', default=','.join(source_constant('adapt_run', 'UNSEEN_TASKS')), help='comma-separated unseen tasks')
+    a('--methods', default='base,prompt,cls,few-shot', help='comma-separated methods (base is always scored)')
+    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
+      'an expert trained on task cls is the classifier expert')
+    a('--lora', default=None, help='a LoRA adapter folder (from t2repro train-lora) scored as the lora row')
+    a('--limit', default='20,arc_challenge=100', help='(spec) scored test rows per task')
+    a('--max-new-tokens', default=None, help="(spec) pass-2 cap (default: the task's)")
+    _cem_flags(p)
+    a('--batch-size', type=int, default=8, help='prompts per generation batch')
+    a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    a('--seed', type=int, default=0, help='random seed (few-shot draw, CEM and bootstrap)')
+    a('--out', default=None, help='results folder (default: results/): table2.json, table3.json, figures/, table2/ (units)')
+    a('--data-dir', default=None, help='offline task data folder')
+    return p
+
+def transfer_parser()->Parser:
+    "Options of `t2repro transfer`."
+    p = Parser('t2repro transfer', 'Apply an SVF expert to other models: ordered vs shuffled σ on models of its shapes, resampled vs '
+               'resampled-shuffled on others, each against its base (resumable).')
+    a = p.add_argument
+    a('--expert', default=None, help='expert file (default: the committed ARC-Easy expert of results/table1)')
+    a('--models', default=f"{source_constant('models', 'DEFAULT_MODEL')},gemma3-270m", help='comma-separated models to apply it to')
+    a('--task', default='arc_easy', help='the task scored'); a('--split', default='test', help='its split')
+    a('--limit', type=int, default=100, help='first N rows of the split')
+    a('--batch-size', type=int, default=8, help='evaluation batch size'); a('--seed', type=int, default=0, help='shuffle and bootstrap seed')
+    a('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
+    a('--data-dir', default=None, help='offline task data folder')
+    a('--out', default=None, help='folder for transfer.json and the units (default: runs/transfer in the checkout; "results" refreshes the committed file)')
+    return p
+
 # %% ../nbs/07_options.ipynb #460a5f3a
 PARSERS = {'eval': eval_parser, 'baseline': baseline_parser, 'train-svf': train_svf_parser, 'train-lora': train_lora_parser,
-           'params': params_parser, 'table1': table1_parser}
+           'params': params_parser, 'table1': table1_parser, 'demo': demo_parser, 'bench': bench_parser,
+           'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser}
 
 def parser_for(cmd:str # a command name, e.g. 'eval'
               )->Parser|None:

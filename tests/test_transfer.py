@@ -42,7 +42,7 @@ def test_shuffled_keeps_values():
 def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
     "Bad input to `t2repro transfer` stops with exit status 2 and a one-line error, before any weights load."
     import time
-    from t2repro.experiments import transfer_cli
+    from t2repro.adaptation_experiments import transfer_cli
     for argv, msg in [(['--expert', str(tmp_path/'missing.safetensors')], 'does not exist'), (['--task', 'chess'], 'chess'),
                       (['--limit', '0'], '--limit'), (['--models', 'no-such-model'], 'no-such-model')]:
         t0 = time.time(); rc = transfer_cli(argv); err = capsys.readouterr().err
