@@ -6,7 +6,7 @@
 from __future__ import annotations
 import re
 import torch
-from .models import svf_targets, meta_model
+from .models import svf_targets, meta_model, LAYER_RE
 
 # %% auto #0
 __all__ = ['GPU_TFLOPS', 'svf_budget', 'balanced_device_map', 'device_loads', 'relabel', 'dispatch', 'check_resident',
@@ -61,7 +61,7 @@ def balanced_device_map(model, # a decoder LM (meta is fine)
     pre = _decoder_prefix(model); base = model.get_submodule(pre)
     fac = {}
     for n in targets or []:
-        s, i = model.get_parameter(n).shape, int(re.search(r'layers\.(\d+)\.', n).group(1))
+        s, i = model.get_parameter(n).shape, int(LAYER_RE.search(n.removesuffix('.weight')).group(1))
         fac[i] = fac.get(i, 0) + min(s) * (s[0] + s[1] + 1) * factor_bytes
     layer_b = [_tensor_bytes(l, dtype_bytes) + fac.get(i, 0) for i, l in enumerate(base.layers)]
     rest = _tensor_bytes(model, dtype_bytes) - sum(_tensor_bytes(l, dtype_bytes) for l in base.layers)

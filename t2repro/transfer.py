@@ -8,7 +8,7 @@ import re, time, contextlib
 from pathlib import Path
 import torch
 from .core import paired_bootstrap
-from .models import svf_targets, TARGET_KINDS
+from .models import svf_targets, TARGET_KINDS, LAYER_RE
 from .svd import svd_factors
 from .svf import Expert, SVFConfig, merged, mix
 
@@ -18,12 +18,10 @@ __all__ = ['TRANSFER_MODES', 'target_key', 'target_sizes', 'n_layers', 'match_ta
            'transfer_experiment']
 
 # %% ../nbs/10_transfer.ipynb #4189dcaf
-_KEY = re.compile(r'(?:^|\.)layers\.(\d+)\.(?:mlp|self_attn)\.(\w+)\.weight$')
-
 def target_key(name:str # an SVF target parameter name
               )->tuple:
     "`(layer index, module)` of a target name, independent of the model family's prefix."
-    m = _KEY.search(name)
+    m = LAYER_RE.search(name.removesuffix('.weight'))   # the one layer regex, in `t2repro.models`
     if not m: raise ValueError(f'{name!r} is not an SVF target name (…layers.N.mlp|self_attn.MODULE.weight)')
     return int(m.group(1)), m.group(2)
 
