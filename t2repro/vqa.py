@@ -14,6 +14,7 @@ from .models import svf_targets
 from .svd import svd_factors
 from .svf import SVFConfig, SVF, merged, mix, Expert
 from .rl import pack, token_logprobs
+from .adapt_run import cem, CEMConfig
 
 # %% auto #0
 __all__ = ['HUB_DATASETS', 'COLOURS', 'SHAPES', 'WORDS', 'TINY_CHAT_TEMPLATE', 'VQA_INSTRUCTION', 'vqa_targets',
@@ -383,7 +384,7 @@ def alpha_score(model, processor, factors:dict, # the VLM, its processor and the
 def adapt_alpha(model, processor, factors:dict, # the VLM, its processor and the experts' SVD factors
                 experts:list, # K experts
                 rows:list, # few-shot rows of the target task
-                search:str='grid', # grid (K ≤ 3) | cem (a small cross-entropy method)
+                search:str='grid', # grid (K ≤ 3) | cem (the adaptation engine's cross-entropy method)
                 grid:int=5, # grid points per α in [0, 1]
                 pop:int=8, iters:int=3, elite:float=0.25, # CEM population, iterations, elite ratio
                 seed:int=0, # CEM seed
@@ -403,11 +404,6 @@ def adapt_alpha(model, processor, factors:dict, # the VLM, its processor and the
     if search == 'grid':
         for a in cands: run(a)
     else:
-        g, mu, sd = torch.Generator().manual_seed(seed), torch.full((K,), 0.5), torch.full((K,), 0.5)
-        for _ in range(iters):
-            A = (mu + sd * torch.randn(pop, K, generator=g)).clamp(0, 1)
-            S = [run(a) for a in A]
-            top = A[sorted(range(pop), key=lambda i: S[i], reverse=True)[:max(1, int(pop * elite))]]
-            mu, sd = top.mean(0), top.std(0, unbiased=False) + 1e-3
+        cem(run, K, CEMConfig(population=pop, elite_ratio=elite, iterations=iters, seed=seed))   # the engine's CEM (`08a_adapt_run`)
     best = max(trials, key=lambda t: (t['score'], t['loglik']))
     return dict(alpha=best['alpha'], score=best['score'], loglik=best['loglik'], trials=trials)
