@@ -14,8 +14,8 @@ from .svf import Expert, SVFConfig, merged, mix
 
 # %% auto #0
 __all__ = ['TRANSFER_MODES', 'target_key', 'target_sizes', 'n_layers', 'match_targets', 'shuffle_z', 'resample_rank',
-           'transfer_resampled', 'transfer', 'cross_model_mix', 'plot_z_rank', 'svf_config_of', 'delta_row',
-           'transfer_experiment']
+           'transfer_resampled', 'transfer', 'cross_model_mix', 'plot_z_rank', 'cross_model_few_shot', 'svf_config_of',
+           'delta_row', 'transfer_experiment']
 
 # %% ../nbs/10_transfer.ipynb #4189dcaf
 def target_key(name:str # an SVF target parameter name
@@ -152,6 +152,19 @@ def plot_z_rank(experts:dict, # {panel title: {name: z}}
     fig.colorbar(im, ax=axes[0].tolist(), label=f'z ({module})')
     if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')
     return fig
+
+# %% ../nbs/10_transfer.ipynb #b7c1a002
+def cross_model_few_shot(experts:dict, # {name: Expert} trained on model A
+                         model, tok, # model B and its tokenizer
+                         task, # the target task (or its name)
+                         how:str='ordered', # transfer mode of each expert (see `TRANSFER_MODES`)
+                         **kw # passed to `adapt_task` (limit, cem, rows, batch_size, ...)
+                        ):
+    "Few-shot CEM mixing of experts carried from model A to `model`: an `AdaptResult` (score, α, records)."
+    from t2repro.adapt_run import adapt_task
+    moved = {k: transfer(e, model, how) for k, e in experts.items()}
+    names = next(iter(moved.values())).names
+    return adapt_task(model, tok, svd_factors(model, names, cache=False), moved, task, 'few-shot', **kw)
 
 # %% ../nbs/10_transfer.ipynb #8a414e00
 def svf_config_of(expert:Expert # an expert (its `svf` metadata, if any)
