@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .core import atomic_write_bytes, bootstrap_ci
+from .models import contiguous_head
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'StopOnStrings', 'cut_at_stop', 'generate',
@@ -94,7 +95,7 @@ def _greedy_config(model, tok, max_new_tokens):
 def _prefill(model, ids:list):
     "The KV cache and the last-position logits of one unpadded prompt (batch 1, as sequential generation does)."
     from transformers import DynamicCache
-    cache = DynamicCache(config=model.config)
+    cache = DynamicCache(config=model.config); contiguous_head(model)
     out = model(input_ids=torch.tensor([ids], device=model.device), cache=cache, use_cache=True, logits_to_keep=1)
     return out.cache, out.logits[0, -1]
 
@@ -250,7 +251,7 @@ def next_token_logits(model, tok, # a causal LM and its tokenizer
     "The fp32 logits of the token after each prompt, `(len(prompts), vocab)`: batched forwards, left padding."
     ids = [tok(p, add_special_tokens=False).input_ids if isinstance(p, str) else list(p) for p in prompts]
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    order, out = sorted(range(len(ids)), key=lambda i: -len(ids[i])), [None] * len(ids)
+    order, out = sorted(range(len(ids)), key=lambda i: -len(ids[i])), [None] * len(ids); contiguous_head(model)
     for b in range(0, len(order), batch_size):
         idx = order[b:b + batch_size]; L = max(len(ids[i]) for i in idx)
         inp = torch.tensor([[pad] * (L - len(ids[i])) + ids[i] for i in idx], device=model.device)

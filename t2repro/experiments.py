@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_experiments.ipynb #391df049
 from __future__ import annotations
-import io, re, sys, time, argparse, contextlib
+import io, re, sys, math, time, argparse, contextlib
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -19,7 +19,7 @@ from .rl import TrainConfig, train_svf
 # %% auto #0
 __all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command', 'fail', 'data_env',
            'config_diff', 'run_cli', 'svd_anatomy', 'demo_summary', 'demo_cli', 'parse_per_task', 'baseline_cli',
-           'run_unit', 'with_deltas', 'plot_table1', 'table1_configs', 'table1_cli']
+           'train_unit', 'run_unit', 'with_deltas', 'plot_table1', 'table1_configs', 'table1_units', 'table1_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -77,8 +77,11 @@ def config_diff(saved:dict, # the settings a run folder holds (its config.json)
                 now:dict # the settings of this command line
                )->str:
     "The settings that differ, as 'key saved → now' (nested keys joined by dots); '' if none."
+    def nest(v):  # a list of dicts: its one element, or keyed by position
+        if not (isinstance(v, list) and v and all(isinstance(x, dict) for x in v)): return v
+        return v[0] if len(v) == 1 else {str(i): x for i, x in enumerate(v)}
     def flat(d, p=''):  # {'a.b': value}, tuples as lists (as JSON has them)
-        return {k2: v2 for k, v in d.items() for k2, v2 in (flat(v, f'{p}{k}.') if isinstance(v, dict) else {f'{p}{k}': list(v) if isinstance(v, tuple) else v}).items()}
+        return {k2: v2 for k, v in d.items() for k2, v2 in (flat(nest(v), f'{p}{k}.') if isinstance(nest(v), dict) else {f'{p}{k}': list(v) if isinstance(v, tuple) else v}).items()}
     a, b = flat(saved), flat(now)
     return ', '.join(f'{k} {a.get(k, "(unset)")!r} → {b.get(k, "(unset)")!r}' for k in sorted(set(a) | set(b), key=list({**a, **b}).index) if a.get(k) != b.get(k))
 
@@ -181,14 +184,14 @@ def parse_per_task(spec, # e.g. '40,arc_easy=300' (None: `default` for every tas
                    tasks:list, # the task names
                    default=None # value for tasks the spec does not set
                   )->dict:
-    "`'40,arc_easy=300'` → `{task: value}` for each of `tasks`: a bare number applies to all, `TASK=N` overrides."
+    "`'40,arc_easy=all'` → `{task: value}` for each of `tasks`: a bare number applies to all, `TASK=N` overrides, `all` is None (no limit)."
     parts = [s.strip() for s in str(spec or '').split(',') if s.strip()]
     res = {t: default for t in tasks}
     for part in sorted(parts, key=lambda p: '=' in p):  # bare numbers first, then the overrides
         k, _, v = part.rpartition('=')
         if k and k not in tasks: raise ValueError(f'{k!r} in {spec!r} is not one of the tasks {", ".join(tasks)}')
-        try: v = int(v)
-        except ValueError: raise ValueError(f'{part!r} in {spec!r}: expected N or TASK=N') from None
+        try: v = None if v == 'all' else int(v)
+        except ValueError: raise ValueError(f'{part!r} in {spec!r}: expected N, all or TASK=N') from None
         res.update({k: v} if k else dict.fromkeys(tasks, v))
     return res
 
@@ -232,35 +235,58 @@ def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
     return 0
 
 # %% ../nbs/12_experiments.ipynb #a6f56af8
-METHODS = ('base', 'lora', 'svf')
+METHODS = ('base', 'lora', 'svf', 'svf-exact')   # svf: REINFORCE (the paper); svf-exact: the exact expected-reward gradient (multiple choice)
+
+def _trained(method:str)->str: return 'svf' if method.startswith('svf') else method
+
+def train_unit(task, # the task
+               method:str, # lora | svf | svf-exact
+               model, tok, # the model (restored after each run) and its tokenizer
+               model_name:str, # model preset or hub id
+               cands:list, # candidate `TrainConfig`s (one per learning rate)
+               folder:Path, # the unit's folder
+               log=print # progress printer
+              )->tuple:
+    "Train every candidate (`train/`, or `train-lr<lr>/` for several) and keep the best by validation score (first on ties): (its run folder, the row's extra fields)."
+    runs = []
+    for c in cands:
+        sub = folder/'train' if len(cands) == 1 else folder/f'train-lr{c.lr:g}'
+        if len(cands) > 1: log(f'   {method} candidate lr {c.lr:g}', flush=True)
+        s = (train_svf if _trained(method) == 'svf' else train_lora)(model, tok, task, c, sub, model_name=model_name, log=log)
+        runs.append((sub, c, s))
+    key = lambda r: -math.inf if r[2]['best_val'] is None else r[2]['best_val']
+    sub, c, s = max(runs, key=key)
+    times = [h['time_s'] for h in s['history'] if 'time_s' in h]
+    return sub, dict(lr=c.lr, best_step=s['best_step'], best_val=s['best_val'], steps=s['steps'], n_val=s['n_val'],
+                     samples=s['steps'] * c.batch_size, stopped_early=s.get('stopped_early', False),
+                     s_per_step=round(sum(times)/max(1, len(times)), 2),
+                     lr_candidates=[dict(lr=c2.lr, best_val=s2['best_val'], best_step=s2['best_step'], steps=s2['steps']) for _, c2, s2 in runs])
 
 def run_unit(task_name:str, # a task name
-             method:str, # base | lora | svf
+             method:str, # one of `METHODS`
              model_name:str, # model preset or hub id
-             cfg:TrainConfig, # training settings (ignored for base)
+             cfg, # a `TrainConfig`, or a list of candidates chosen on validation (ignored for base)
              folder, # the unit's folder
              test_limit:int|None=None, # first N test rows
              eval_batch_size:int=8, # evaluation batch size
              max_new_tokens:int|None=None, # evaluation generation cap (None: the task's)
              log=print # progress printer
             )->dict:
-    "Train (lora/svf) and evaluate one (task, method) unit; `folder/result.json` makes it idempotent."
+    "Train (lora/svf/svf-exact) and evaluate one (task, method) unit; `folder/result.json` makes it idempotent."
     folder = Path(folder)
     if (folder/'result.json').exists(): return load_json(folder/'result.json')
     if method not in METHODS: raise ValueError(f'method {method!r}: choose from {METHODS}')
     task = get_task(task_name); t0 = time.time()
     rows = load_rows(task, 'test', test_limit)
     model, tok = load_model(model_name)
-    extra = {}
+    extra, run = {}, None
     if method != 'base':
-        train = train_svf if method == 'svf' else train_lora
-        atomic_save_json(dict(model=model_name, task=task_name, method=method, config=asdict(cfg)), folder/'config.json')
-        s = train(model, tok, task, cfg, folder/'train', model_name=model_name, log=log)
-        times = [h['time_s'] for h in s['history'] if 'time_s' in h]
-        extra = dict(best_step=s['best_step'], best_val=s['best_val'], steps=s['steps'], n_val=s['n_val'],
-                     s_per_step=round(sum(times)/max(1, len(times)), 2), train_wall_s=round(time.time() - t0, 1))
-    if method == 'lora': model = load_lora_merged(model, folder/'train'/'adapter')
-    with with_expert(model, folder/'train'/'expert.safetensors' if method == 'svf' else None):
+        cands = cfg if isinstance(cfg, (list, tuple)) else [cfg]
+        atomic_save_json(dict(model=model_name, task=task_name, method=method, config=[asdict(c) for c in cands]), folder/'config.json')
+        run, extra = train_unit(task, method, model, tok, model_name, cands, folder, log)
+        extra['train_wall_s'] = round(time.time() - t0, 1)
+    if method == 'lora': model = load_lora_merged(model, run/'adapter')
+    with with_expert(model, run/'expert.safetensors' if _trained(method) == 'svf' else None):
         res = evaluate(model, tok, task, rows, batch_size=eval_batch_size, max_new_tokens=max_new_tokens,
                        out=folder/'test.jsonl', progress=False)
     row = dict(res.row(method), **extra, wall_s=round(time.time() - t0, 1))
@@ -292,13 +318,14 @@ def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
     import matplotlib.pyplot as plt
     tasks = list(dict.fromkeys(r['task'] for r in rows))
     fig, ax = plt.subplots(figsize=(1.8 + 1.9*len(tasks), 3.6))
-    for j, m in enumerate(METHODS):
+    ms = [m for m in METHODS if any(r['method'] == m for r in rows)]; w = 0.8 / max(1, len(ms))
+    for j, m in enumerate(ms):
         first = True
         for i, t in enumerate(tasks):
             r = next((r for r in rows if r['task'] == t and r['method'] == m), None)
             if r is None: continue
-            x, y = i + (j - 1) * 0.27, 100 * r['score']
-            ax.bar(x, y, 0.25, color=f'C{j}', label=m if first else None); first = False
+            x, y = i + (j - (len(ms) - 1) / 2) * w, 100 * r['score']
+            ax.bar(x, y, 0.92 * w, color=f'C{j}', label=m if first else None); first = False
             ax.errorbar(x, y, yerr=[[y - 100*r['ci_low']], [100*r['ci_high'] - y]], color='k', capsize=3, lw=1)
     ax.set_xticks(range(len(tasks))); ax.set_xticklabels(tasks); ax.set_ylabel('test score, % (95% CI)')
     ax.set_title(title); ax.legend(); ax.grid(axis='y', alpha=.3)
@@ -313,28 +340,39 @@ def _table1_parser():
 def table1_configs(args, # parsed `t2repro table1` arguments
                    tasks:list # task names
                   )->dict:
-    "`{(task, method): TrainConfig}` for the trained methods, from the (spec) options."
+    "`{(task, method): [TrainConfig, ...]}` for the trained methods (one config per candidate learning rate), from the (spec) options."
     spec = {k: parse_per_task(getattr(args, k), tasks) for k in
-            ('steps', 'batch_size', 'micro_batch', 'train_limit', 'val_limit', 'val_every', 'rollout_max_new_tokens')}
+            ('steps', 'batch_size', 'micro_batch', 'train_limit', 'val_limit', 'val_every', 'rollout_max_new_tokens', 'patience')}
     out = {}
     for t in tasks:
         kw = dict(steps=spec['steps'][t], batch_size=spec['batch_size'][t], micro_batch=min(spec['micro_batch'][t], spec['batch_size'][t]),
                   train_limit=spec['train_limit'][t], val_limit=spec['val_limit'][t], val_every=spec['val_every'][t],
-                  max_new_tokens=spec['rollout_max_new_tokens'][t], seed=args.seed, val_batch_size=args.eval_batch_size)
-        out[t, 'svf'] = TrainConfig(**kw, objective=args.svf_objective, lr=args.svf_lr, targets=args.targets)
-        out[t, 'lora'] = lora_train_defaults(**kw, objective=args.lora_objective, lr=args.lora_lr)
+                  max_new_tokens=spec['rollout_max_new_tokens'][t], seed=args.seed, val_batch_size=args.eval_batch_size, patience=spec['patience'][t] or 0)
+        svf = dict(kw, objective=args.svf_objective, targets=args.targets, kl_coef=args.svf_kl_coef)
+        out[t, 'svf'] = [TrainConfig(**svf, lr=lr) for lr in args.svf_lr]
+        out[t, 'svf-exact'] = [TrainConfig(**svf, lr=lr, mc_grad='exact') for lr in args.svf_lr]
+        out[t, 'lora'] = [lora_train_defaults(**kw, objective=args.lora_objective, lr=lr) for lr in args.lora_lr]
     return out
 
 # %% ../nbs/12_experiments.ipynb #c9e1b560
-def _table1_budget(cfgs, tasks, test_limit, mnt)->dict:
-    "What bounds each (task, method): the recorded budget of the results file."
-    keep = ('objective', 'steps', 'batch_size', 'micro_batch', 'lr', 'grad_clip', 'train_limit', 'val_limit', 'val_every', 'rollout')
+def table1_units(tasks:list, # task names
+                 methods:list # method names
+                )->list:
+    "The (task, method) units to run: every pair, except `svf-exact` on tasks that are not multiple choice."
+    return [(t, m) for t in tasks for m in methods if not (m == 'svf-exact' and get_task(t).kind != 'mc')]
+
+def _table1_budget(cfgs, units, test_limit, mnt)->dict:
+    "What bounds each (task, method): the recorded budget of the results file (`lr`: the candidates chosen among on validation)."
+    keep = ('objective', 'steps', 'batch_size', 'micro_batch', 'grad_clip', 'kl_coef', 'train_limit', 'val_limit', 'val_every',
+            'patience', 'rollout', 'precision')
     def one(t, m):
-        c = asdict(cfgs[t, m]); b = {k: c[k] for k in keep}
-        if c['objective'] == 'rl': b.update(mc_rollout=c['mc_rollout']) if get_task(t).kind == 'mc' else b.update(rollout_max_new_tokens=c['max_new_tokens'])
-        b.update(targets=c['targets']) if m == 'svf' else b.update(asdict(LoRAConfig()))
+        cs = cfgs[t, m]; c = asdict(cs[0]); b = {k: c[k] for k in keep}
+        b['lr'] = [x.lr for x in cs] if len(cs) > 1 else cs[0].lr
+        if c['objective'] == 'rl': b.update(mc_rollout=c['mc_rollout'], mc_grad=c['mc_grad']) if get_task(t).kind == 'mc' else b.update(rollout_max_new_tokens=c['max_new_tokens'])
+        b.update(targets=c['targets']) if _trained(m) == 'svf' else b.update(asdict(LoRAConfig()))
         return b
-    return {t: dict(test_limit=test_limit[t], eval_max_new_tokens=mnt[t], **{m: one(t, m) for m in ('lora', 'svf')}) for t in tasks}
+    tasks = list(dict.fromkeys(t for t, _ in units))
+    return {t: dict(test_limit=test_limit[t], eval_max_new_tokens=mnt[t], **{m: one(t, m) for t2, m in units if t2 == t and m != 'base'}) for t in tasks}
 
 def _unit_check(folder, # a unit's folder
                 now:dict # the settings `run_unit` would save in its config.json
@@ -352,21 +390,21 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     root = results_dir(args.out, 'runs')
     out, res_path = root/'table1', Path(args.results) if args.results else root/'table1.json'
     fig_path = Path(args.figure) if args.figure else root/'figures'/'table1.png'
-    units = [(t, m) for t in tasks for m in methods]
+    units = table1_units(tasks, methods)
     try:
         from t2repro.models import resolve_model; resolve_model(args.model)   # an unknown model fails now
         cfgs = table1_configs(args, tasks)
         test_limit, mnt = parse_per_task(args.test_limit, tasks), parse_per_task(args.max_new_tokens, tasks)
         for t, m in units:
-            if m != 'base': _unit_check(out/t/m, dict(model=args.model, task=t, method=m, config=asdict(cfgs[t, m])))
+            if m != 'base': _unit_check(out/t/m, dict(model=args.model, task=t, method=m, config=[asdict(c) for c in cfgs[t, m]]))
         for t in tasks:  # every file the units need, before any model loads
             load_rows(get_task(t), 'test', test_limit[t], args.data_dir)
-            if set(methods) - {'base'}: load_rows(get_task(t), 'train', cfgs[t, 'svf'].train_limit, args.data_dir); load_rows(get_task(t), 'val', cfgs[t, 'svf'].val_limit, args.data_dir)
+            if set(methods) - {'base'}: load_rows(get_task(t), 'train', cfgs[t, 'svf'][0].train_limit, args.data_dir); load_rows(get_task(t), 'val', cfgs[t, 'svf'][0].val_limit, args.data_dir)
     except (ValueError, OSError) as e: return fail('t2repro table1', e)
-    budget = _table1_budget(cfgs, tasks, test_limit, mnt)
+    budget = _table1_budget(cfgs, units, test_limit, mnt)
     rows, pending = [], [f'{t}/{m}' for t, m in units if not (out/t/m/'result.json').exists()]
     for t, m in units:
-        what = '' if m == 'base' else f'train {cfgs[t, m].steps} steps of {cfgs[t, m].batch_size}, then '
+        what = '' if m == 'base' else f'train ≤ {cfgs[t, m][0].steps} steps of {cfgs[t, m][0].batch_size} (lr {", ".join(f"{c.lr:g}" for c in cfgs[t, m])}), then '
         print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
         with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t])
         rows.append(r)
@@ -375,7 +413,9 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         write_results(res_path, with_deltas(rows, out), model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows), command=portable_command(),
                       units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
-                           'svf = best expert by validation score, lora = best adapter by validation score (merged).')
+                           'svf = best expert by validation score (REINFORCE), svf-exact = the same with the exact expected-reward gradient '
+                           '(multiple choice), lora = best adapter by validation score (merged); with several learning rates, each row '
+                           'is the candidate with the best validation score (lr_candidates).')
         plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
     print(f'wrote {res_path} and {fig_path}')
     return 0

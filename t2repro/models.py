@@ -15,7 +15,7 @@ __all__ = ['DEFAULT_MODEL', 'PRESETS', 'EMBEDDED_PACKAGES', 'EMBEDDED_VERSION', 
            'EMBEDDED_WHAT', 'GEMMA_CHAT_TEMPLATE', 'GGUF_PACKAGES', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'LAYER_RE',
            'Preset', 'get_preset', 'preset_config', 'meta_model', 'embedded_parts', 'assemble_gguf', 'cache_files',
            'record_cache', 'verify_cache', 'load_embedded', 'load_gguf_package', 'tiny_tokenizer', 'tiny_model',
-           'hub_reachable', 'resolve_model', 'load_model', 'svf_targets', 'target_kind']
+           'contiguous_head', 'hub_reachable', 'resolve_model', 'load_model', 'svf_targets', 'target_kind']
 
 # %% ../nbs/00_models.ipynb #4aa7e475
 @dataclass(frozen=True)
@@ -309,6 +309,16 @@ def tiny_model(family:str='llama', # llama | mistral | qwen2 | gemma3 | llava-ne
     model.generation_config.pad_token_id = tok.pad_token_id; model.generation_config.eos_token_id = tok.eos_token_id
     return model.eval(), tok
 
+# %% ../nbs/00_models.ipynb #7801e156
+def contiguous_head(model # a transformers model (or None)
+                   ):
+    "Give the output head a contiguous input (idempotent): a frozen bf16 head on a sliced input would be copied per row."
+    head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
+    if head is None or getattr(head, '_t2_contiguous', False): return model
+    head.register_forward_pre_hook(lambda mod, args: (args[0].contiguous(), *args[1:]))
+    head._t2_contiguous = True
+    return model
+
 # %% ../nbs/00_models.ipynb #3e9abf9e
 _HUB_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[\w.-]+')
 
@@ -368,7 +378,7 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
     else:
         if offline: kw.setdefault('local_files_only', True)
         if name in PRESETS and PRESETS[name].family == 'llava-next':
-            return (LlavaNextForConditionalGeneration.from_pretrained(src, dtype=dtype, **kw).to(device).eval(),
+            return (contiguous_head(LlavaNextForConditionalGeneration.from_pretrained(src, dtype=dtype, **kw).to(device).eval()),
                     AutoProcessor.from_pretrained(src, local_files_only=offline))
         try:
             tok = AutoTokenizer.from_pretrained(src, local_files_only=offline)
@@ -378,7 +388,7 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
                           f'use a local folder or the embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}') from e
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     tok.padding_side = 'left'
-    return model.to(device), tok
+    return contiguous_head(model.to(device)), tok
 
 # %% ../nbs/00_models.ipynb #0d821b2b
 TARGET_KINDS = {'mlp': ('gate_proj', 'up_proj', 'down_proj'), 'attn': ('q_proj', 'k_proj', 'v_proj'),

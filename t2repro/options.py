@@ -9,12 +9,12 @@ from pathlib import Path
 from .tasks import TASKS, get_task
 
 # %% auto #0
-__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'int_list', 'layers_spec',
-           'OUT_HELP', 'PARSERS', 'source_constant', 'source_fields', 'source_overrides', 'task_name', 'task_list',
-           'per_task', 'folder', 'existing_file', 'Parser', 'eval_parser', 'baseline_parser', 'train_fields',
-           'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config', 'params_parser', 'method_list',
-           'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser',
-           'parser_for']
+__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list', 'int_list',
+           'layers_spec', 'OUT_HELP', 'PARSERS', 'source_constant', 'source_fields', 'source_overrides', 'task_name',
+           'task_list', 'per_task', 'folder', 'existing_file', 'Parser', 'eval_parser', 'baseline_parser',
+           'train_fields', 'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config', 'params_parser',
+           'method_list', 'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser',
+           'transfer_parser', 'parser_for']
 
 # %% ../nbs/07_options.ipynb #2db0b822
 def _source(mod:str)->tuple:
@@ -76,6 +76,8 @@ non_negative_int = _checked(int, lambda v: v >= 0, 'a non-negative integer')
 positive_float = _checked(float, lambda v: v > 0 and math.isfinite(v), 'a positive number')
 non_negative_float = _checked(float, lambda v: v >= 0 and math.isfinite(v), 'a non-negative number')
 fraction = _checked(float, lambda v: 0 <= v < 1, 'a fraction in [0, 1)')
+float_list = _checked(lambda s: [float(x) for x in s.split(',')], lambda v: v and all(x > 0 and math.isfinite(x) for x in v),
+                     'a comma-separated list of positive numbers')
 int_list = _checked(lambda s: [int(i) for i in s.split(',')], lambda v: v and min(v) >= 0, 'a comma-separated list of non-negative integers')
 layers_spec = _checked(lambda s: s if s == 'half' else int_list(s), bool, "'half' or a comma-separated list of layer indices")
 
@@ -92,12 +94,12 @@ def task_list(s:str # comma-separated task names
 
 def per_task(s:str # 'N' for every task, 'TASK=N' overrides, comma separated; '' for the default
             )->str:
-    "`type=` function: a per-task spec of positive integers, checked (`12_experiments.parse_per_task` reads it)."
+    "`type=` function: a per-task spec of positive integers (or `all`: no limit), checked (`12_experiments.parse_per_task` reads it)."
     for part in filter(None, (p.strip() for p in s.split(','))):
         k, _, v = part.rpartition('=')
         if k and k not in TASKS: raise argparse.ArgumentTypeError(f'{k!r} in {s!r} is not one of the tasks {", ".join(TASKS)}')
-        try: positive_int(v)
-        except argparse.ArgumentTypeError: raise argparse.ArgumentTypeError(f'{part!r} in {s!r}: expected N or TASK=N with N a positive integer') from None
+        try: v == 'all' or positive_int(v)
+        except argparse.ArgumentTypeError: raise argparse.ArgumentTypeError(f'{part!r} in {s!r}: expected N, all or TASK=N with N a positive integer') from None
     return s
 
 def folder(s:str # a path
@@ -242,10 +244,10 @@ def params_parser()->Parser:
 
 def method_list(s:str # comma-separated methods
                )->str:
-    "`type=` function: comma-separated methods of Table 1 (base, lora, svf)."
-    ms = [m.strip() for m in s.split(',') if m.strip()]
-    bad = [m for m in ms if m not in ('base', 'lora', 'svf')]
-    if bad or not ms: raise argparse.ArgumentTypeError(f'{s!r}: methods are base, lora, svf')
+    "`type=` function: comma-separated methods of Table 1 (`experiments.METHODS`)."
+    ms, ok = [m.strip() for m in s.split(',') if m.strip()], source_constant('experiments', 'METHODS')
+    bad = [m for m in ms if m not in ok]
+    if bad or not ms: raise argparse.ArgumentTypeError(f'{s!r}: methods are {", ".join(ok)}')
     return ','.join(ms)
 
 def table1_parser()->Parser:
@@ -260,12 +262,14 @@ def table1_parser()->Parser:
     a('--methods', type=method_list, default='base,lora,svf', help='comma-separated methods')
     for k, d, h in [('steps', '10', 'optimizer steps'), ('batch-size', '16', 'samples per optimizer step'), ('micro-batch', '8', 'samples per forward/backward'),
                     ('train-limit', '', 'first N training rows (default: all)'), ('val-limit', '50', 'first N validation rows'),
-                    ('val-every', '5', 'validate every N steps, keep the best'), ('test-limit', '100', 'first N test rows'),
+                    ('val-every', '5', 'validate every N steps, keep the best'), ('patience', '', tf['patience']['help']),
+                    ('test-limit', '100', 'first N test rows (all: the whole split)'),
                     ('max-new-tokens', '', "evaluation generation cap (default: the task's)"),
                     ('rollout-max-new-tokens', '', "REINFORCE rollout length cap (default: the task's)")]:
         a(f'--{k}', type=per_task, default=d, help=f'(spec) {h}')
-    a('--svf-lr', type=positive_float, default=tf['lr']['default'], help='SVF learning rate')
-    a('--lora-lr', type=positive_float, default=lo['lr']['default'], help='LoRA learning rate')
+    a('--svf-lr', type=float_list, default=str(tf['lr']['default']), help='SVF learning rate; several (comma separated): each is trained, the best by validation kept')
+    a('--lora-lr', type=float_list, default=str(lo['lr']['default']), help='LoRA learning rate(s), chosen as for --svf-lr')
+    a('--svf-kl-coef', type=non_negative_float, default=tf['kl_coef']['default'], help="SVF's KL coefficient λ")
     a('--svf-objective', default=tf['objective']['default'], choices=tf['objective']['choices'], help='SVF training objective')
     a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
     a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')

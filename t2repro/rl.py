@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .core import atomic_torch_save, atomic_save_json, atomic_write_bytes
-from .models import DEFAULT_MODEL, svf_targets
+from .models import DEFAULT_MODEL, svf_targets, contiguous_head
 from .svf import SVF, SVFConfig, save_expert
 from .evaluate import evaluate, reward, next_token_logits, load_rows, label_token_ids, as_dtype, PRECISIONS, generate_ids
 
@@ -19,7 +19,8 @@ from .evaluate import evaluate, reward, next_token_logits, load_rows, label_toke
 __all__ = ['OBJECTIVES', 'TrainConfig', 'batch_indices', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'Learner',
            'cut_rollout', 'generate_rollouts', 'reinforce_loss', 'accumulate', 'rl_step', 'mc_label_tokens',
            'pick_label', 'expected_reward', 'sft_step', 'make_optimizer', 'save_checkpoint', 'load_checkpoint',
-           'validate', 'train_step', 'train_loop', 'plot_history', 'SVFLearner', 'train_svf', 'config_from_args']
+           'validate', 'train_step', 'stalled', 'train_loop', 'plot_history', 'SVFLearner', 'train_svf',
+           'config_from_args']
 
 # %% ../nbs/06_rl.ipynb #47f80976
 @dataclass
@@ -43,6 +44,7 @@ class TrainConfig:
     train_limit: int|None = None   # first N training rows (None: all)
     val_limit: int|None = None     # first N validation rows (None: all)
     val_every: int = 10            # validate every N steps (authors: 10) and keep the best
+    patience: int = 0              # stop once this many validations in a row bring no new best (0: run every step)
     val_at_start: bool = True      # also score the initial parameters (step 0) as a candidate
     val_batch_size: int = 8        # batch size of validation generation
     ckpt_every: int = 1            # checkpoint every N steps
@@ -58,6 +60,7 @@ class TrainConfig:
             if getattr(self, k) not in ok: raise ValueError(f'TrainConfig.{k}={getattr(self, k)!r}: choose one of {ok}')
         for k in ('steps', 'batch_size', 'micro_batch', 'val_every', 'ckpt_every'):
             if getattr(self, k) < 1: raise ValueError(f'TrainConfig.{k} must be >= 1, got {getattr(self, k)}')
+        if self.patience < 0: raise ValueError(f'TrainConfig.patience must be >= 0, got {self.patience}')
         if self.micro_batch > self.batch_size: raise ValueError(f'micro_batch {self.micro_batch} > batch_size {self.batch_size}')
 
 # %% ../nbs/06_rl.ipynb #1ed8884c
@@ -97,7 +100,7 @@ def cont_logits(model, # a causal LM
                 pad_id:int # padding id
                )->tuple:
     "Next-token logits `[B, R, V]` at the continuation positions, the continuation ids `[B, R]` and their mask `[B, R]`."
-    ids, att, pos, cmask = pack(prompts, conts, pad_id)
+    ids, att, pos, cmask = pack(prompts, conts, pad_id); contiguous_head(model)
     R = cmask.shape[1]
     logits = model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=R+1).logits[:, :-1].float()
     return logits, ids[:, -R:], cmask
@@ -291,7 +294,7 @@ def sft_step(learner, # the learner
     prompts = _prompt_ids(task, rows, tok)
     conts = [tok(task.target(r), add_special_tokens=False)['input_ids'] + [tok.eos_token_id] for r in rows]
     def loss_of(ix, base):
-        ids, att, pos, cmask = pack([prompts[i] for i in ix], [conts[i] for i in ix], tok.pad_token_id)
+        ids, att, pos, cmask = pack([prompts[i] for i in ix], [conts[i] for i in ix], tok.pad_token_id); contiguous_head(learner.model)
         R = cmask.shape[1]
         labels = torch.where(cmask, ids[:, -R:], torch.full_like(ids[:, -R:], -100))
         logits = learner.model(input_ids=ids, attention_mask=att, position_ids=pos, logits_to_keep=R+1).logits[:, :-1].float()
@@ -379,12 +382,19 @@ def _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)->dict:
         log(f'step 0 val {s0:.3f}' + ''.join(f' {k} {v}' for k, v in v0.items() if k != 'val'))
     return state
 
+def stalled(state:dict, # the loop state (its history and best step)
+            cfg:TrainConfig # patience
+           )->bool:
+    "Whether `cfg.patience` validations in a row since the best brought no new best (the early stop)."
+    if not cfg.patience: return False
+    return sum(1 for h in state['history'] if h.get('val') is not None and h['step'] > (state['best_step'] or 0)) >= cfg.patience
+
 def _finish(out, state, cfg, val, n_train, save, title)->dict:
     "Final artifacts: the best (if never saved) and last parameters, `history.json` and `curve.png`; returns the summary."
     if not val: state.update(best_step=cfg.steps, best_val=None)
     if not val or state['best_step'] is None: save('best', state['step'], state['best_val'])
     save('last', state['step'], state['history'][-1].get('val') if state['history'] else None)
-    summary = dict(steps=state['step'], best_step=state['best_step'], best_val=state['best_val'], config=asdict(cfg),
+    summary = dict(steps=state['step'], best_step=state['best_step'], best_val=state['best_val'], config=asdict(cfg), stopped_early=stalled(state, cfg),
                    history=state['history'], n_train=n_train, n_val=len(val))
     atomic_save_json(summary, out/'history.json')
     plot_history(state['history'], out/'curve.png', title=title)
@@ -414,7 +424,7 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
     ck = out/'checkpoint.pt'
     with as_dtype(learner.model, cfg.precision, keep=learner.parameters()):   # trainable tensors stay fp32
         state = _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)
-        while state['step'] < cfg.steps:
+        while state['step'] < cfg.steps and not stalled(state, cfg):
             rec = train_step(learner, tok, task, train, state['step'] + 1, cfg, opt, sched, reward_fn); s = rec['step']
             if val and (s % cfg.val_every == 0 or s == cfg.steps):
                 rec.update(_val_record(validate(learner, tok, task, val, cfg, full=True)))
