@@ -286,10 +286,10 @@ UNSEEN_TASKS = ('math', 'humaneval', 'arc_challenge')
 
 def default_expert_files(model_name:str=DEFAULT_MODEL # the model the experts must belong to
                         )->list:
-    "The committed Table 1 experts `results/table1/{gsm8k,mbpp,arc_easy}/svf/train/expert.safetensors` that exist (default model only)."
+    "The committed Table 1 expert of each training task: `results/table1/<task>/svf/expert.safetensors`, else the smoke run's (`results/table1-smoke/...`); default model only."
     if model_name != DEFAULT_MODEL: return []
-    fs = [repo_path('results', 'table1', t, 'svf', 'train', 'expert.safetensors') for t in DEFAULT_EXPERTS.values()]
-    return [f for f in fs if f.exists()]
+    where = lambda t: (repo_path('results', 'table1', t, 'svf', 'expert.safetensors'), repo_path('results', 'table1-smoke', t, 'svf', 'train', 'expert.safetensors'))
+    return [f for f in (next((f for f in where(t) if f.exists()), None) for t in DEFAULT_EXPERTS.values()) if f is not None]
 
 def describe(d:dict # a `Decision.to_dict` (or a record that carries one)
             )->str:

@@ -103,7 +103,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     return 0
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #17a7ec02
-TRANSFER_EXPERT = ('results', 'table1', 'arc_easy', 'svf', 'train', 'expert.safetensors')
+TRANSFER_EXPERT = ('results', 'table1', 'arc_easy', 'svf', 'expert.safetensors')
 
 def _transfer_parser():
     "The options of `t2repro transfer` (torch-free, in `t2repro.options`)."

@@ -154,9 +154,10 @@ def write_results(path, # e.g. `results/table1.json`
 def results_table(path, # a results file written by `write_results`
                   pivot:bool=True # one row per method, one column per task
                  )->str:
-    "A markdown table of a results file's rows (score % with 95% CI and n), followed by its provenance."
+    "A markdown table of a results file's rows (score % with 95% CI, n and the paired difference from base where recorded), followed by its provenance."
     r = load_json(path)
-    fmt = lambda x: f"{100*x['score']:.1f} [{100*x.get('ci_low', x['score']):.1f}, {100*x.get('ci_high', x['score']):.1f}] (n={x.get('n', '?')})"
+    dl = lambda x: f"; Δ {100*x['delta']:+.1f} [{100*x['delta_ci_low']:+.1f}, {100*x['delta_ci_high']:+.1f}]" if x.get('delta') is not None and x['method'] != 'base' else ''
+    fmt = lambda x: f"{100*x['score']:.1f} [{100*x.get('ci_low', x['score']):.1f}, {100*x.get('ci_high', x['score']):.1f}] (n={x.get('n', '?')}{dl(x)})"
     if pivot:
         tasks = list(dict.fromkeys(x['task'] for x in r['rows'])); methods = list(dict.fromkeys(x['method'] for x in r['rows']))
         cell = {(x['method'], x['task']): fmt(x) for x in r['rows']}

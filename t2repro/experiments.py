@@ -19,7 +19,8 @@ from .rl import TrainConfig, train_svf
 # %% auto #0
 __all__ = ['SIX_TASKS', 'METHODS', 'slug', 'model_suffix', 'results_dir', 'relative', 'portable_command', 'fail', 'data_env',
            'config_diff', 'run_cli', 'svd_anatomy', 'demo_summary', 'demo_cli', 'parse_per_task', 'baseline_cli',
-           'train_unit', 'run_unit', 'with_deltas', 'plot_table1', 'table1_configs', 'table1_units', 'table1_cli']
+           'train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs', 'plot_curves',
+           'table1_units', 'table1_cli']
 
 # %% ../nbs/12_experiments.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -291,7 +292,20 @@ def run_unit(task_name:str, # a task name
                        out=folder/'test.jsonl', progress=False)
     row = dict(res.row(method), **extra, wall_s=round(time.time() - t0, 1))
     atomic_save_json(row, folder/'result.json')
+    if _trained(method) == 'svf': publish_expert(folder)
     return row
+
+def publish_expert(unit # a finished svf unit's folder (`<out>/table1/<task>/svf`)
+                  )->Path|None:
+    "Copy the unit's chosen expert (the best of its chosen run) to `unit/expert.safetensors`, the path other commands read; idempotent."
+    unit = Path(unit)
+    if not (unit/'result.json').exists(): return None
+    r = load_json(unit/'result.json')
+    src = (unit/'train' if len(r.get('lr_candidates') or []) <= 1 else unit/f"train-lr{r['lr']:g}")/'expert.safetensors'
+    dst = unit/'expert.safetensors'
+    if not src.exists(): return None
+    if not dst.exists() or dst.read_bytes() != src.read_bytes(): atomic_write_bytes(dst, src.read_bytes())
+    return dst
 
 def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` returns them
                 units:Path # the units folder (`<units>/<task>/<method>/test.jsonl`)
@@ -302,6 +316,7 @@ def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` ret
     corr = lambda t, m: {str(r['id']): float(r['correct']) for r in read_records(Path(units)/t/m/'test.jsonl')}
     out = []
     for r in rows:
+        if not (Path(units)/r['task']/'base'/'test.jsonl').exists(): out.append(dict(r)); continue   # base not scored yet
         base, mine = corr(r['task'], 'base'), corr(r['task'], r['method'])
         ids = [i for i in mine if i in base]
         d = dict(zip(('delta', 'delta_ci_low', 'delta_ci_high'), paired_bootstrap([mine[i] for i in ids], [base[i] for i in ids]))) if ids else {}
@@ -313,12 +328,14 @@ def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
                 path, # PNG destination
                 title:str='' # figure title
                )->Path:
-    "Grouped bars (task × method) with 95% CI whiskers, saved atomically."
+    "Grouped bars (task × method) with 95% CI whiskers and, for rows with a `delta`, a panel of the paired differences from base; saved atomically."
     import io, matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     tasks = list(dict.fromkeys(r['task'] for r in rows))
-    fig, ax = plt.subplots(figsize=(1.8 + 1.9*len(tasks), 3.6))
     ms = [m for m in METHODS if any(r['method'] == m for r in rows)]; w = 0.8 / max(1, len(ms))
+    dms = [m for m in ms if any(r['method'] == m and 'delta' in r for r in rows)]
+    fig, axs = plt.subplots(1, 2 if dms else 1, figsize=((1.8 + 1.9*len(tasks)) * (2 if dms else 1), 3.6), squeeze=False)
+    ax = axs[0][0]
     for j, m in enumerate(ms):
         first = True
         for i, t in enumerate(tasks):
@@ -329,6 +346,17 @@ def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
             ax.errorbar(x, y, yerr=[[y - 100*r['ci_low']], [100*r['ci_high'] - y]], color='k', capsize=3, lw=1)
     ax.set_xticks(range(len(tasks))); ax.set_xticklabels(tasks); ax.set_ylabel('test score, % (95% CI)')
     ax.set_title(title); ax.legend(); ax.grid(axis='y', alpha=.3)
+    if dms:
+        ax, w2 = axs[0][1], 0.8 / len(dms)
+        for j, m in enumerate(dms):
+            for i, t in enumerate(tasks):
+                r = next((r for r in rows if r['task'] == t and r['method'] == m and 'delta' in r), None)
+                if r is None: continue
+                x, y = i + (j - (len(dms) - 1) / 2) * w2, 100 * r['delta']
+                ax.errorbar(x, y, yerr=[[y - 100*r['delta_ci_low']], [100*r['delta_ci_high'] - y]], fmt='o', color=f'C{ms.index(m)}',
+                            capsize=3, label=m if i == 0 else None)
+        ax.axhline(0, color='k', lw=.8); ax.set_xticks(range(len(tasks))); ax.set_xticklabels(tasks); ax.set_xlim(-0.6, len(tasks) - 0.4)
+        ax.set_ylabel('paired difference from base, points (95% CI)'); ax.set_title('same items as base'); ax.legend(); ax.grid(axis='y', alpha=.3)
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110, bbox_inches='tight'); plt.close(fig)
     return atomic_write_bytes(path, buf.getvalue())
 
@@ -353,6 +381,35 @@ def table1_configs(args, # parsed `t2repro table1` arguments
         out[t, 'svf-exact'] = [TrainConfig(**svf, lr=lr, mc_grad='exact') for lr in args.svf_lr]
         out[t, 'lora'] = [lora_train_defaults(**kw, objective=args.lora_objective, lr=lr) for lr in args.lora_lr]
     return out
+
+# %% ../nbs/12_experiments.ipynb #ee764ec9
+def plot_curves(units, # the units folder (`<out>/table1`)
+                task:str, # a task name
+                path=None # also save the figure here (PNG, atomically)
+               ):
+    "Train reward (or loss) and validation score per step of every finished training run of `task`'s units."
+    import io, matplotlib.pyplot as plt
+    ms = [m for m in METHODS if m != 'base' and any((Path(units)/task/m).glob('train*/history.json'))]
+    if not ms: raise ValueError(f'no finished training run of {task} in {units}')
+    fig, axs = plt.subplots(1, len(ms), figsize=(4.6*len(ms), 3.4), squeeze=False)
+    for ax, m in zip(axs[0], ms):
+        ax2 = ax.twinx()
+        for k, f in enumerate(sorted((Path(units)/task/m).glob('train*/history.json'))):
+            h = load_json(f); hs, lr = h['history'], h['config']['lr']
+            tr = [x for x in hs if x.get('loss') is not None]
+            key = 'reward' if any(x.get('reward') is not None for x in tr) else 'loss'
+            ax.plot([x['step'] for x in tr], [x[key] for x in tr], '.-', color=f'C{k}', alpha=.45, label=f'lr {lr:g}: train {key}')
+            va = [x for x in hs if x.get('val') is not None]
+            ax2.plot([x['step'] for x in va], [x['val'] for x in va], 'o--', color=f'C{k}', label=f'lr {lr:g}: validation')
+            if h.get('best_step') is not None: ax2.plot([h['best_step']], [h['best_val']], '*', ms=13, color=f'C{k}')
+        ax.set_xlabel('step'); ax.set_ylabel(f'train {key} (per step)'); ax2.set_ylabel('validation score')
+        ax.set_title(f'{task} / {m}'); ax.grid(alpha=.3)
+        hs_, ls_ = ax.get_legend_handles_labels(); hs2, ls2 = ax2.get_legend_handles_labels()
+        ax.legend(hs_ + hs2, ls_ + ls2, fontsize=7, loc='best')
+    fig.tight_layout()
+    if path is None: return fig
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
 
 # %% ../nbs/12_experiments.ipynb #c9e1b560
 def table1_units(tasks:list, # task names
@@ -404,18 +461,21 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     budget = _table1_budget(cfgs, units, test_limit, mnt)
     rows, pending = [], [f'{t}/{m}' for t, m in units if not (out/t/m/'result.json').exists()]
     for t, m in units:
+        if args.collect and f'{t}/{m}' in pending: print(f'== {t} / {m}: pending', flush=True); continue
         what = '' if m == 'base' else f'train ≤ {cfgs[t, m][0].steps} steps of {cfgs[t, m][0].batch_size} (lr {", ".join(f"{c.lr:g}" for c in cfgs[t, m])}), then '
         print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
         with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t])
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        write_results(res_path, with_deltas(rows, out), model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows), command=portable_command(),
+        write_results(res_path, with_deltas(rows, out), model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
+                      command=portable_command([a for a in sys.argv if a != '--collect']),
                       units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score (REINFORCE), svf-exact = the same with the exact expected-reward gradient '
                            '(multiple choice), lora = best adapter by validation score (merged); with several learning rates, each row '
                            'is the candidate with the best validation score (lr_candidates).')
         plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
-    print(f'wrote {res_path} and {fig_path}')
+        if _trained(m) == 'svf': publish_expert(out/t/m)
+    print(f'wrote {res_path} and {fig_path}' if rows else 'no unit is finished: nothing written')
     return 0

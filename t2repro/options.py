@@ -277,6 +277,7 @@ def table1_parser()->Parser:
     a('--seed', type=non_negative_int, default=0, help='random seed')
     a('--threads', type=positive_int, default=None, help="torch CPU threads (default: torch's); 1 avoids oversubscription on a shared machine")
     a('--out', default=None, help=OUT_HELP)
+    a('--collect', action='store_true', help='run no unit: write the results file and figure from the finished units, listing the others as pending')
     a('--results', default=None, help='results file (default: OUT/table1.json)')
     a('--figure', default=None, help='figure (default: OUT/figures/table1.png)')
     return p

@@ -5,6 +5,7 @@
 # %% ../nbs/06_rl.ipynb #adaf0e44
 from __future__ import annotations
 import math, time, random, argparse, contextlib
+from collections import Counter
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import numpy as np
@@ -364,9 +365,10 @@ def train_step(learner, # the learner
     st = OBJECTIVES[cfg.objective](learner, tok, task, [train[i] for i in batch_indices(len(train), cfg.batch_size, s, cfg.seed)], cfg, reward_fn)
     gn = float(torch.nn.utils.clip_grad_norm_(list(learner.parameters()), cfg.grad_clip))
     opt.step(); sched.step()
+    picks = {'train_pred': dict(sorted(Counter(st['texts']).items()))} if getattr(task, 'kind', '') == 'mc' and st.get('texts') else {}
     return dict(step=s, loss=st['loss'], grad_norm=gn, lr=sched.get_last_lr()[0],
                 reward=float(np.mean(st['reward'])) if st['reward'] else None, kl=float(np.mean(st['kl'])) if st['kl'] else None,
-                tokens=float(np.mean(st['len'])), time_s=round(time.time() - t0, 3))
+                tokens=float(np.mean(st['len'])), **picks, time_s=round(time.time() - t0, 3))
 
 # %% ../nbs/06_rl.ipynb #ed7c1016
 def _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)->dict:

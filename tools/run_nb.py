@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Execute notebooks in place (every cell, `#| slow` ones included) so their outputs show in the docs.
 
-Usage: python tools/run_nb.py nbs/01_svd.ipynb [more.ipynb ...] [--skip-flags gpu]
-Cells marked `#| eval: false` are skipped, as nbdev does. Outputs are written back and then cleaned with nbdev_clean.
+Usage: python tools/run_nb.py nbs/01_svd.ipynb [more.ipynb ...] [--skip-flags gpu] [--keep-flags slow]
+Cells marked `#| eval: false` are skipped, as nbdev does. `--skip-flags` cells are skipped and lose their outputs;
+`--keep-flags` cells are skipped and keep the outputs they have (to refresh a notebook's quick cells only). Outputs are written back and then cleaned with nbdev_clean.
 """
 import os, sys, time, subprocess
 from pathlib import Path
@@ -18,7 +19,7 @@ def _skip(cell, skip_flags):
         if any(d.split()[:1] == [f] for f in skip_flags): return True
     return False
 
-def run(path, skip_flags=('gpu',)):
+def run(path, skip_flags=('gpu',), keep_flags=()):
     path = Path(path).resolve()
     nb = read_nb(path)
     cwd = os.getcwd(); os.chdir(path.parent)
@@ -27,6 +28,7 @@ def run(path, skip_flags=('gpu',)):
         sh = CaptureShell(path)
         for i, c in enumerate(nb.cells):
             if c.cell_type != 'code': continue
+            if keep_flags and _skip(c, keep_flags) and not _skip(c, ()): continue
             if _skip(c, skip_flags): c.outputs = []; continue
             t = time.time()
             sh.cell(c)
@@ -41,8 +43,10 @@ def run(path, skip_flags=('gpu',)):
 
 if __name__ == '__main__':
     args = sys.argv[1:]
-    skip = ['gpu']
+    skip, keep = ['gpu'], []
     if '--skip-flags' in args:
         i = args.index('--skip-flags'); skip = args[i+1].split(','); del args[i:i+2]
-    for p in args: run(p, skip)
+    if '--keep-flags' in args:
+        i = args.index('--keep-flags'); keep = args[i+1].split(','); del args[i:i+2]
+    for p in args: run(p, skip, keep)
     for p in args: subprocess.run(['nbdev_clean', '--fname', p], check=False)
