@@ -79,7 +79,8 @@ class BenchConfig:
     fwd_batch: int = 2        # merged inference: sequences per forward
     fwd_len: int = 64         # ... tokens per sequence
     fwd_rounds: int = 15      # ... timed rounds (base and merged alternate; the median of the per-round ratios)
-    switch_rounds: int = 2    # expert switch / mixture switch: timed rounds
+    switch_rounds: int = 2    # expert switch (a full recompose, seconds each): timed rounds
+    mix_rounds: int = 11      # mixture switch (and its copy references): timed rounds (median of the per-round ratios)
     n_experts: int = 3        # K experts in the mixture (the paper's code, math, reasoning)
     mix_layers: int|None = 8  # mixture: precompose only the first N layers' targets (None: all) to bound memory
     step_batch: int = 4       # RL step: rollouts per step (one micro-batch per optimizer step)
@@ -221,7 +222,7 @@ def _time_mixture(model, factors, zs, cfg):
     scratch = torch.zeros(max(elems.values()), dtype=next(iter(mx.B.values())).dtype)   # touched once, so no page faults are timed
     copy_ = lambda: [scratch[:B.shape[1]].copy_(B[0]) for B in mx.B.values()]
     traffic = lambda: [scratch[:elems[n]].copy_(B.view(-1)[:elems[n]]) for n, B in mx.B.items()]
-    try: times = interleave(dict(mixture=lambda: mx.set(torch.rand(K, generator=g)), copy=copy_, traffic=traffic), n=cfg.switch_rounds)
+    try: times = interleave(dict(mixture=lambda: mx.set(torch.rand(K, generator=g)), copy=copy_, traffic=traffic), n=cfg.mix_rounds)
     finally: mx.restore()
     return times, sum(moved.values()), sum(model.get_parameter(n).nbytes for n in mx.names), sum(B.nbytes for B in mx.B.values())
 
@@ -413,8 +414,7 @@ def run_bench(model_name:str|None=None, # None: the quick tiny model
              )->dict:
     "Measure every ratio on one model; returns `{ratios, details, settings, ...}` (nothing written)."
     cfg = cfg or (QUICK if model_name is None else BenchConfig())
-    threads0 = torch.get_num_threads()   # restored after the run
-    if cfg.threads: torch.set_num_threads(cfg.threads)
+    threads0 = torch.get_num_threads(); torch.set_num_threads(cfg.threads or threads0)   # restored after the run
     try: return _run_bench(model_name, cfg, log)
     finally: torch.set_num_threads(threads0)
 
