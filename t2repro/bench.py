@@ -10,23 +10,24 @@ from pathlib import Path
 import torch
 from .core import write_results, load_json, repo_path, set_seed
 from .models import load_model, tiny_model, svf_targets, TARGET_KINDS, DEFAULT_MODEL
-from .svf import SVF, Mixture, merge, restore
+from .svf import SVF, Mixture, Expert, merge, restore
+from .svd import svd_factors
 from .lora import LoRAConfig
 from .evaluate import as_dtype, resolve_dtype, dtype_name
 
 # %% auto #0
-__all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
+__all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'COMMITTED', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
            'measure_cache_reload', 'random_experts', 'measure_merged_inference', 'switch_flops', 'measure_switch',
            'mixture_names', 'measure_mixture_switch', 'rl_batch', 'rl_step', 'lora_model', 'measure_steps',
            'memory_child', 'measure_peak_memory', 'bench_prompts', 'measure_generation', 'measure_precision_step',
-           'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
+           'measure_cem', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
 
 # %% ../nbs/11_bench.ipynb #bb479d25
 TARGETS = {  # name: (comparison, limit, what is divided by what)
     'merged_inference':                 ('<=', 1.01, 'forward with an expert merged / base forward, same batch'),
     'switch_vs_gemm':                   ('<=', 1.2,  "expert switch (recompose every target W' for a new z) / torch.mm of the same FLOPs"),
     'mixture_switch_vs_copy':           ('<=', 1.5,  'mixture switch (W\' = c·Σ α_k B_k from K precomposed experts) / a copy of the same weight bytes'),
-    'mixture_switch_vs_traffic':        ('<=', 1.5,  'mixture switch / a copy of the bytes the switch must move (read K matrices, write one)'),
+    'mixture_switch_vs_traffic':        ('<=', 1.2,  'mixture switch / a copy of the bytes the switch must move (read K precomposed matrices, write one, in their dtypes)'),
     'svf_vs_lora_step_time':            ('<=', 1.15, 'SVF RL step (factored) / LoRA q,v r16 RL step, same model, batch, lengths'),
     'svf_vs_lora_peak_memory':          ('<=', 1.2,  'peak RSS of SVF RL training / of LoRA RL training (one process each)'),
     'dense_recompose_vs_svf_step_time': ('>=', 1.8,  "authors' SVF step (recompose dense W' every forward) / our factored SVF step"),
@@ -77,8 +78,9 @@ class BenchConfig:
     "Sizes of one benchmark run (defaults: the embedded 0.5B model on 2 CPU cores)."
     fwd_batch: int = 2        # merged inference: sequences per forward
     fwd_len: int = 64         # ... tokens per sequence
-    fwd_rounds: int = 5       # ... timed rounds
-    switch_rounds: int = 2    # expert switch / mixture switch: timed rounds
+    fwd_rounds: int = 15      # ... timed rounds (base and merged alternate; the median of the per-round ratios)
+    switch_rounds: int = 2    # expert switch (a full recompose, seconds each): timed rounds
+    mix_rounds: int = 11      # mixture switch (and its copy references): timed rounds (median of the per-round ratios)
     n_experts: int = 3        # K experts in the mixture (the paper's code, math, reasoning)
     mix_layers: int|None = 8  # mixture: precompose only the first N layers' targets (None: all) to bound memory
     step_batch: int = 4       # RL step: rollouts per step (one micro-batch per optimizer step)
@@ -91,22 +93,24 @@ class BenchConfig:
     gen_batch: int = 8        # ... rows decoded together
     gen_new_tokens: int = 128 # ... token cap per prompt (answers to these questions run longer)
     threads: int|None = None  # torch threads (None: torch's default)
+    mix_bf16: bool = True     # mixture: also time it with bf16 B_k written into bf16 weights (a detail, no limit)
+    cem_iterations: int = 2   # few-shot CEM (`cem_seconds`): iterations of the search
+    cem_population: int = 32  # ... candidates per iteration (the paper's)
+    cem_k: int = 10           # ... few-shot examples scored per candidate
+    cem_task: str = 'arc_challenge'  # ... the target task (one forward per example)
     seed: int = 0
 
 QUICK = BenchConfig(fwd_batch=4, fwd_len=64, fwd_rounds=8, switch_rounds=5, mix_layers=None, step_batch=4, prompt_len=48,
-                    cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=128, threads=1)
-QUICK_MODEL = dict(family='qwen2', hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4,
-                   num_key_value_heads=2)
+                    cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=128, threads=1, cem_iterations=1, cem_population=4, cem_k=4)
+QUICK_MODEL = dict(family='qwen2', hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2)
 
 def bench_model(name:str|None=None, # a preset/hub id/folder; None: the quick tiny model
                ):
     "`(model, tokenizer, label)`: the model to measure, in eval mode."
     if name is None:
-        kw = dict(QUICK_MODEL); fam = kw.pop('family')
-        model, tok = tiny_model(fam, **kw)
+        kw = dict(QUICK_MODEL); fam = kw.pop('family'); model, tok = tiny_model(fam, **kw)
         return model, tok, f'tiny-{fam} (hidden {kw["hidden_size"]}, MLP {kw["intermediate_size"]}, {kw["num_hidden_layers"]} layers, random init)'
-    model, tok = load_model(name)
-    return model.eval(), tok, name
+    model, tok = load_model(name); return model.eval(), tok, name
 
 # %% ../nbs/11_bench.ipynb #7f8b8a4e
 def measure_cache_reload(model, # the model
@@ -115,7 +119,6 @@ def measure_cache_reload(model, # the model
                          reloads:int=3 # timed reloads
                         )->tuple:
     "`(factors, stats)`: time of the first `svd_factors` (decompose + save) and the median time of reloads from the cache."
-    from t2repro.svd import svd_factors
     t = time.perf_counter(); F = svd_factors(model, names, cache=True, cache_root=cache_root); first = time.perf_counter() - t
     if F.from_cache: raise ValueError(f'{cache_root} already holds these factors: give an empty folder')
     ts = []
@@ -144,12 +147,17 @@ def measure_merged_inference(model, # the model (base weights)
                              z:dict, # an expert `{name: z}`
                              cfg:BenchConfig # sizes
                             )->dict:
-    "Forward time with `z` merged / base forward time, same batch; the model ends with its base weights."
+    "Forward time with `z` merged / base forward time, same batch, interleaved; the model ends with its base weights."
     ids = _ids(model, cfg.fwd_batch, cfg.fwd_len, cfg.seed)
-    fwd = lambda: model(input_ids=ids)
-    try: times = interleave({'merged': (lambda: merge(model, factors, z), fwd), 'base': (lambda: restore(model), fwd)}, n=cfg.fwd_rounds)
-    finally: restore(model)
-    return ratio_of(times, 'merged', 'base')
+    base = {n: model.get_parameter(n).data for n in z}
+    def to(ts):   # untimed: point the targets at these tensors
+        for n, t in ts.items(): model.get_parameter(n).data = t
+    try:
+        merge(model, factors, z); W = {n: model.get_parameter(n).data for n in z}
+        times = interleave({'merged': (lambda: to(W), lambda: model(input_ids=ids)), 'base': (lambda: to(base), lambda: model(input_ids=ids))},
+                           n=cfg.fwd_rounds)
+    finally: to(base); restore(model)
+    return dict(ratio_of(times, 'merged', 'base'), above_1=sum(a > b for a, b in zip(times['merged'], times['base'])))
 
 # %% ../nbs/11_bench.ipynb #179840dd
 def switch_flops(factors:dict, names:list)->int:
@@ -172,8 +180,7 @@ def measure_switch(model, # the model (base weights)
     merge(model, factors, zs[0])
     try: times = interleave({'switch': switch, 'gemm': gemm}, n=cfg.switch_rounds)
     finally: restore(model)
-    res = ratio_of(times, 'switch', 'gemm')
-    return dict(res, gflops=switch_flops(factors, names) / 1e9, gemm_gflop_per_s=switch_flops(factors, names) / 1e9 / res['b_s'])
+    res = ratio_of(times, 'switch', 'gemm'); return dict(res, gflops=switch_flops(factors, names) / 1e9, gemm_gflop_per_s=switch_flops(factors, names) / 1e9 / res['b_s'])
 
 # %% ../nbs/11_bench.ipynb #9af1fb7b
 def mixture_names(model, # the model
@@ -192,21 +199,32 @@ def measure_mixture_switch(model, # the model (base weights)
                            cfg:BenchConfig # sizes (`mix_layers` bounds the precomposed memory)
                           )->dict:
     "`{vs_copy, vs_traffic}`: time of `Mixture.set` (new α) / a copy of one weight's bytes, and / a copy of the bytes it moves."
-    names = mixture_names(model, list(zs[0]), cfg.mix_layers)
-    K, g = len(zs), torch.Generator().manual_seed(cfg.seed)
-    mx = Mixture(model, factors, [{n: z[n] for n in names} for z in zs])
-    moved = {n: (K + 1) * B.shape[1] // 2 for n, B in mx.B.items()}   # elements per copy: read + write = (K + 1) matrices
-    scratch = torch.zeros(max(moved.values()))   # touched once, so no page faults are timed
-    def copy_():
-        for B in mx.B.values(): scratch[:B.shape[1]].copy_(B[0])
-    def traffic():
-        for n, B in mx.B.items(): scratch[:moved[n]].copy_(B.view(-1)[:moved[n]])
-    try: times = interleave({'mixture': lambda: mx.set(torch.rand(K, generator=g)), 'copy': copy_, 'traffic': traffic}, n=cfg.switch_rounds)
+    names = mixture_names(model, list(zs[0]), cfg.mix_layers); zs = [{n: z[n] for n in names} for z in zs]
+    times, moved, wbytes, bbytes = _time_mixture(model, factors, zs, cfg)
+    out = dict(vs_copy=dict(ratio_of(times, 'mixture', 'copy'), matrices=len(names), K=len(zs), weight_mb=wbytes / 2**20,
+                            precomposed_mb=bbytes / 2**20, traffic_ratio=moved / (2 * wbytes)),
+               vs_traffic=dict(ratio_of(times, 'mixture', 'traffic'), moved_mb=moved / 2**20, dtype=dtype_name(model.get_parameter(names[0]).dtype)))
+    if not cfg.mix_bf16: return out
+    kept = {n: model.get_parameter(n).data for n in names}
+    try:   # the targets cast to bf16, so the Mixture's B_k are bf16 too
+        for n in names: model.get_parameter(n).data = kept[n].to(torch.bfloat16)
+        times, moved, _, _ = _time_mixture(model, factors, zs, cfg); out['vs_traffic']['bf16'] = dict(ratio_of(times, 'mixture', 'traffic'), moved_mb=moved / 2**20)
+    finally:
+        for n in names: model.get_parameter(n).data = kept[n]
+    return out
+
+def _time_mixture(model, factors, zs, cfg):
+    "Interleaved times of `Mixture.set`, a copy of the bytes it moves and a copy of one weight; bytes moved, of the weights, of the B_k."
+    K, g, mx = len(zs), torch.Generator().manual_seed(cfg.seed), Mixture(model, factors, zs)
+    moved = {n: B.numel() * B.element_size() + model.get_parameter(n).nbytes for n, B in mx.B.items()}   # bytes read + written
+    elems = {n: -(-moved[n] // (2 * B.element_size())) for n, B in mx.B.items()}   # a copy of this many B elements moves as many bytes
+    if any(elems[n] > B.numel() for n, B in mx.B.items()): raise ValueError('the traffic reference needs K ≥ 2 experts')
+    scratch = torch.zeros(max(elems.values()), dtype=next(iter(mx.B.values())).dtype)   # touched once, so no page faults are timed
+    copy_ = lambda: [scratch[:B.shape[1]].copy_(B[0]) for B in mx.B.values()]
+    traffic = lambda: [scratch[:elems[n]].copy_(B.view(-1)[:elems[n]]) for n, B in mx.B.items()]
+    try: times = interleave(dict(mixture=lambda: mx.set(torch.rand(K, generator=g)), copy=copy_, traffic=traffic), n=cfg.mix_rounds)
     finally: mx.restore()
-    nbytes = sum(B.shape[1] * B.element_size() for B in mx.B.values())
-    return dict(vs_copy=dict(ratio_of(times, 'mixture', 'copy'), matrices=len(names), K=K, weight_mb=nbytes / 2**20,
-                             precomposed_mb=K * nbytes / 2**20, traffic_ratio=(K + 1) / 2),
-                vs_traffic=dict(ratio_of(times, 'mixture', 'traffic'), moved_mb=(K + 1) * nbytes / 2**20))
+    return times, sum(moved.values()), sum(model.get_parameter(n).nbytes for n in mx.names), sum(B.nbytes for B in mx.B.values())
 
 # %% ../nbs/11_bench.ipynb #12ca25ca
 def rl_batch(model, # the model (for its vocabulary size)
@@ -244,8 +262,7 @@ def measure_steps(model, # the model (base weights; trained in place only throug
                   pad_id:int=0 # padding id
                  )->dict:
     "Interleaved step times of LoRA, SVF factored and SVF dense; returns the two ratios' stats."
-    batch = rl_batch(model, cfg)
-    lm = lora_model(model).train()
+    batch, lm = rl_batch(model, cfg), lora_model(model).train()
     lopt = torch.optim.Adam([p for p in lm.parameters() if p.requires_grad], lr=2e-3)
     view = contextlib.ExitStack()
     def svf(mode):   # untimed: leave the previous live view, enter this mode's on a fresh SVF (z from `z`) and optimizer
@@ -254,10 +271,8 @@ def measure_steps(model, # the model (base weights; trained in place only throug
             view.enter_context(s.live(mode)); view.opt = torch.optim.Adam(s.parameters(), lr=2e-3)
         return before, lambda: rl_step(model, view.opt, batch, pad_id)
     model.train()
-    try: times = interleave({'lora': lambda: rl_step(lm, lopt, batch, pad_id), 'svf': svf('factored'), 'dense': svf('dense')},
-                           n=cfg.step_rounds)
-    finally:
-        view.close(); model.eval(); del lm, lopt; gc.collect()
+    try: times = interleave({'lora': lambda: rl_step(lm, lopt, batch, pad_id), 'svf': svf('factored'), 'dense': svf('dense')}, n=cfg.step_rounds)
+    finally: view.close(); model.eval(); del lm, lopt; gc.collect()
     return dict(svf_vs_lora_step_time=ratio_of(times, 'svf', 'lora'), dense_recompose_vs_svf_step_time=ratio_of(times, 'dense', 'svf'),
                 tokens_per_step=cfg.step_batch * (cfg.prompt_len + cfg.cont_len))
 
@@ -276,19 +291,14 @@ def memory_child(spec:str # JSON: {"model": name|None, "method": "svf"|"lora", "
     import resource
     s = json.loads(spec); cfg = BenchConfig(**s['cfg'])
     if cfg.threads: torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    model, tok, _ = bench_model(s['model'])
-    rss_model = _status('VmRSS')
+    torch.manual_seed(cfg.seed); model, tok, _ = bench_model(s['model']); rss_model = _status('VmRSS')
     if s['method'] == 'lora':
         pm = lora_model(model, copy_model=False); params = [p for p in pm.parameters() if p.requires_grad]
     else:
-        from t2repro.svd import svd_factors
         svf = SVF(model, svd_factors(model, svf_targets(model), cache=True, cache_root=s['cache_root']))
         view = svf.live(); view.__enter__()   # kept in a variable: a context manager nobody holds is closed by the garbage collector
         pm, params = model, svf.parameters()
-    pm.train()
-    opt = torch.optim.Adam(params, lr=2e-3)
-    batch = rl_batch(model, cfg)
+    pm.train(); opt, batch = torch.optim.Adam(params, lr=2e-3), rl_batch(model, cfg)
     gc.collect(); rss_setup = _status('VmRSS'); exact = _reset_peak()
     for _ in range(cfg.mem_steps): rl_step(pm, opt, batch, tok.pad_token_id or 0)
     if s['method'] == 'svf' and model.__dict__.get('_t2_svf') is not svf: raise RuntimeError('the SVF live view was left before the steps')
@@ -317,17 +327,14 @@ def measure_peak_memory(model_name:str|None, # as for `bench_model`
                 svf_setup_mb=mb(out['svf']['rss_setup']), lora_setup_mb=mb(out['lora']['rss_setup']), exact=out['svf']['exact'] and out['lora']['exact'])
 
 # %% ../nbs/11_bench.ipynb #4866c23d
-_QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?',
-              'Name three prime numbers larger than 50.', 'Explain recursion in one sentence.',
-              'If a train travels 60 km in 45 minutes, what is its speed in km/h?',
-              'Which gas do plants absorb from the air?', 'Sort the list [3, 1, 2] and explain each step.',
-              'Write a Python function that checks whether a number is prime.', 'What is the capital of Australia?',
+_QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?', 'Name three prime numbers larger than 50.',
+              'Explain recursion in one sentence.', 'If a train travels 60 km in 45 minutes, what is its speed in km/h?', 'Which gas do plants absorb from the air?',
+              'Sort the list [3, 1, 2] and explain each step.', 'Write a Python function that checks whether a number is prime.', 'What is the capital of Australia?',
               'Explain the difference between a list and a tuple in Python.', 'How many minutes are there in a week?']
 
 def bench_prompts(tok, n:int=8)->list:
     "n chat-formatted prompts of varied length."
-    return [tok.apply_chat_template([dict(role='user', content=_QUESTIONS[i % len(_QUESTIONS)])], tokenize=False, add_generation_prompt=True)
-            for i in range(n)]
+    return [tok.apply_chat_template([dict(role='user', content=_QUESTIONS[i % len(_QUESTIONS)])], tokenize=False, add_generation_prompt=True) for i in range(n)]
 
 def _gen_run(model, tok, prompts, cfg, batch, dtype)->dict:
     from t2repro.evaluate import generate
@@ -342,8 +349,7 @@ def measure_generation(model, tok, # the model and its tokenizer
                        cfg:BenchConfig # sizes
                       )->dict:
     "`{batched_vs_sequential_throughput, bf16_vs_fp32_generation}`: tokens/s ratios of batch `gen_batch` / one at a time, and bf16 / fp32 at that batch."
-    prompts, dflt = bench_prompts(tok, cfg.gen_prompts), resolve_dtype('auto')
-    other = torch.float32 if dflt == torch.bfloat16 else torch.bfloat16
+    prompts, dflt = bench_prompts(tok, cfg.gen_prompts), resolve_dtype('auto'); other = torch.float32 if dflt == torch.bfloat16 else torch.bfloat16
     for d in (dflt, other): _gen_run(model, tok, prompts[:1], replace(cfg, gen_new_tokens=2), 1, d)   # warm-up
     seq, bat = _gen_run(model, tok, prompts, cfg, 1, dflt), _gen_run(model, tok, prompts, cfg, cfg.gen_batch, dflt)
     oth = _gen_run(model, tok, prompts, cfg, cfg.gen_batch, other)
@@ -373,6 +379,34 @@ def measure_precision_step(model, # the model (fp32 base weights)
     finally: view.close(); model.eval()
     return ratio_of(times, 'fp32', 'bf16')
 
+# %% ../nbs/11_bench.ipynb #a932cda3
+COMMITTED = ('gsm8k', 'mbpp', 'arc_easy')   # the committed SVF experts (`results/table1/{task}/svf/train/expert.safetensors`) that CEM mixes
+
+def measure_cem(model, tok, # the model (base weights) and its tokenizer
+                cfg:BenchConfig, # `cem_*` sizes and the seed
+                experts:dict|None=None, # `{name: Expert}`, the K experts mixed (None: the committed Table 1 experts)
+                factors:dict|None=None, # their factors (None: `svd_factors` of the model's SVF targets, from the cache)
+                dtype=None # hold the model in this dtype during the search (None: the evaluation dtype, `resolve_dtype('auto')`)
+               )->dict:
+    "Wall time of one few-shot CEM search (`Adapter.fit_few_shot`) and the share of it spent in weight switches."
+    from t2repro.adapt import Adapter, Decision, as_alpha; from t2repro.adapt_run import CEMConfig, split_few_shot, load_experts
+    from t2repro.tasks import get_task; from t2repro.evaluate import load_rows
+    factors = factors if factors is not None else svd_factors(model, svf_targets(model))
+    experts = experts or load_experts([repo_path('results', 'table1', t, 'svf', 'train', 'expert.safetensors') for t in COMMITTED], model, factors)
+    task, dtype = get_task(cfg.cem_task), dtype or resolve_dtype('auto')
+    shots, ccfg = split_few_shot(load_rows(task, 'test'), cfg.cem_k, cfg.seed)[0], CEMConfig(population=cfg.cem_population, iterations=cfg.cem_iterations, k=cfg.cem_k, seed=cfg.seed)
+    with as_dtype(model, dtype):
+        ad = Adapter(model, tok, factors, experts)
+        t = time.perf_counter(); ad.switch(Decision(task.name, alpha=as_alpha(torch.full((len(experts),), 1 / len(experts))))); ad.base()
+        pre, n0 = time.perf_counter() - t, ad.switches
+        try: res = ad.fit_few_shot(task, shots, ccfg)
+        finally: ad.base(); ad._mixture = None
+    n = ad.switches - n0
+    return dict(seconds=res.seconds, switch_s=res.switch_s, switch_share=res.switch_s / res.seconds, evaluations=res.evaluations, switches=n,
+                switch_ms=1e3 * res.switch_s / max(n, 1), candidate_s=res.seconds / max(res.evaluations, 1), precompose_s=pre, task=task.name,
+                matrices=len(next(iter(experts.values())).z), experts=list(experts), k=cfg.cem_k, population=cfg.cem_population, iterations=cfg.cem_iterations,
+                dtype=dtype_name(dtype), best_alpha=[round(float(a), 4) for a in res.alpha], best_score=list(res.score))
+
 # %% ../nbs/11_bench.ipynb #e2c02ddd
 def run_bench(model_name:str|None=None, # None: the quick tiny model
               cfg:BenchConfig|None=None, # sizes (default: `QUICK` for the tiny model, `BenchConfig()` otherwise)
@@ -380,17 +414,14 @@ def run_bench(model_name:str|None=None, # None: the quick tiny model
              )->dict:
     "Measure every ratio on one model; returns `{ratios, details, settings, ...}` (nothing written)."
     cfg = cfg or (QUICK if model_name is None else BenchConfig())
-    threads0 = torch.get_num_threads()
-    if cfg.threads: torch.set_num_threads(cfg.threads)
+    threads0 = torch.get_num_threads(); torch.set_num_threads(cfg.threads or threads0)   # restored after the run
     try: return _run_bench(model_name, cfg, log)
     finally: torch.set_num_threads(threads0)
 
 def _run_bench(model_name, cfg, log):
     t0 = time.time(); set_seed(cfg.seed)
-    model, tok, label = bench_model(model_name)
-    names = svf_targets(model)
-    log(f'bench: {label}, {len(names)} SVF targets, {torch.get_num_threads()} torch threads')
-    det = {}
+    model, tok, label = bench_model(model_name); names = svf_targets(model)
+    log(f'bench: {label}, {len(names)} SVF targets, {torch.get_num_threads()} torch threads'); det = {}
     with tempfile.TemporaryDirectory(prefix='t2repro-bench-svd-') as cache_root:
         factors, det['cache_reload_vs_svd'] = measure_cache_reload(model, names, cache_root, cfg.reloads); log('  svd cache: done')
         zs = random_experts(factors, names, cfg.n_experts, cfg.seed)
@@ -401,18 +432,20 @@ def _run_bench(model_name, cfg, log):
         det.update({k: v for k, v in measure_steps(model, factors, zs[0], cfg, tok.pad_token_id or 0).items() if k != 'tokens_per_step'})
         log('  training steps: done')
         det['bf16_vs_fp32_step'] = measure_precision_step(model, factors, zs[0], cfg, tok.pad_token_id or 0); log('  bf16 step: done')
-        factor_mb = sum(sum(t.numel() * t.element_size() for t in factors[n]) for n in names) / 2**20
-        weight_mb = sum(model.get_parameter(n).numel() * 4 for n in names) / 2**20
+        factor_mb, weight_mb = sum(sum(t.nbytes for t in factors[n]) for n in names) / 2**20, sum(model.get_parameter(n).numel() * 4 for n in names) / 2**20
         model_mb = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
         del factors; gc.collect()
         det['svf_vs_lora_peak_memory'] = dict(measure_peak_memory(model_name, cfg, cache_root, parallel=model_name is None), factors_mb=round(factor_mb, 1),
                                               target_weights_mb=round(weight_mb, 1), model_mb=round(model_mb, 1))
         log('  peak memory: done')
     det.update(measure_generation(model, tok, cfg)); log('  generation: done')
+    fq = svd_factors(model, names, cache=False) if model_name is None else None   # quick: random experts (the committed ones are the embedded model's)
+    cem = measure_cem(model, tok, cfg, {f'e{i}': Expert(z) for i, z in enumerate(random_experts(fq, names, cfg.n_experts, cfg.seed))} if fq else None, fq)
+    del fq; log(f"  few-shot CEM: {cem['seconds']:.0f} s, {100 * cem['switch_share']:.1f}% switching")
     ratios = {k: round(det[k]['ratio'], 4) for k in TARGETS}
     return dict(model=label, ratios=ratios, verdicts={k: verdict(k, v) for k, v in ratios.items()}, details=det,
                 settings=asdict(cfg), threads=torch.get_num_threads(), wall_time_s=time.time() - t0,
-                pending=dict(cem_seconds=None), quick=model_name is None)
+                cem_seconds=round(cem['seconds'], 2), cem=cem, quick=model_name is None)
 
 def ratio_table(res:dict # from `run_bench` or a saved `bench.json`
                )->str:
@@ -436,7 +469,7 @@ def save_bench(res:dict, # from `run_bench`
                          wall_time_s=res['wall_time_s'], command=command, ratios=res['ratios'],
                          targets={k: {'op': op, 'limit': lim, 'what': what} for k, (op, lim, what) in TARGETS.items()},
                          passed={k: v['passed'] for k, v in res['verdicts'].items()}, verdicts=res['verdicts'],
-                         details=res['details'], threads=res['threads'], pending=res['pending'], note=note)
+                         details=res['details'], threads=res['threads'], cem_seconds=res.get('cem_seconds'), cem=res.get('cem'), note=note)
 
 def bench_cli(argv:list|None=None # arguments after `t2repro bench` (default: `sys.argv[1:]`)
              ):
@@ -444,11 +477,10 @@ def bench_cli(argv:list|None=None # arguments after `t2repro bench` (default: `s
     from t2repro.options import bench_parser   # torch-free, so `t2repro bench --help` is fast
     a = bench_parser().parse_args(sys.argv[1:] if argv is None else argv)
     name = a.model if a.model or a.quick else DEFAULT_MODEL
-    cfg = QUICK if a.quick else BenchConfig()
-    if a.threads: cfg = replace(cfg, threads=a.threads)
+    cfg = replace(QUICK if a.quick else BenchConfig(), **(dict(threads=a.threads) if a.threads else {}))
     res = run_bench(name, cfg, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(f"{res['model']}: {res['wall_time_s']:.0f} s, {res['threads']} threads\n\n{ratio_table(res)}")
-    out = a.out or (None if a.quick else repo_path('results', 'bench.json'))
+    out = a.out or (None if a.quick else repo_path('results', 'bench.json')); out = Path(out) / 'bench.json' if out and Path(out).is_dir() else out   # --out DIR: DIR/bench.json
     if out:
         cmd = ' '.join(shlex.quote(x) for x in ['t2repro', 'bench', *(sys.argv[1:] if argv is None else argv)])
         print(f'\nwritten: {save_bench(res, out, cmd, a.note)}')
@@ -459,12 +491,10 @@ def plot_ratios(res:dict # from `run_bench` or a saved `bench.json`
                ):
     "Each measured ratio divided by its limit (log scale): bars left of the line meet a ≤ limit, right of it a ≥ limit."
     import matplotlib.pyplot as plt
-    v = res['verdicts']; names = list(v)[::-1]
-    rel = [v[k]['value'] / v[k]['limit'] for k in names]
+    v = res['verdicts']; names = list(v)[::-1]; rel = [v[k]['value'] / v[k]['limit'] for k in names]
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ax.barh(names, rel, color=['tab:green' if v[k]['passed'] else 'tab:red' for k in names])
     ax.axvline(1, color='k', lw=1); ax.set_xscale('log')
     for i, k in enumerate(names): ax.text(rel[i], i, f" {v[k]['value']:.3g} ({v[k]['op'].replace('<=', '≤').replace('>=', '≥')} {v[k]['limit']:g})", va='center', fontsize=8)
-    ax.set_xlabel('measured / limit'); ax.set_title(res['model'], fontsize=9)
-    fig.tight_layout()
+    ax.set_xlabel('measured / limit'); ax.set_title(res['model'], fontsize=9); fig.tight_layout()
     return fig

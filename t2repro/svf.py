@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_svf.ipynb #c6be0029
 from __future__ import annotations
-import json, warnings
+import os, json, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -20,7 +20,7 @@ from .offload import release_weights, resident_kb
 __all__ = ['EXPERT_FORMAT', 'SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose',
            'factored_linear', 'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'SVF', 'svf_forward',
            'ExpertNotFoundError', 'Expert', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix',
-           'Mixture', 'z_by_kind', 'plot_z', 'svf_param_count']
+           'Mixture', 'combine', 'z_by_kind', 'plot_z', 'svf_param_count']
 
 # %% ../nbs/02_svf.ipynb #bf2781b8
 @dataclass
@@ -398,15 +398,18 @@ class Mixture:
                  factors:dict, # `{name: (U, S, Vh)}`
                  experts:list, # K `Expert`s or `{name: z}` dicts over the same targets
                  cfg:SVFConfig|None=None, # renorm or not
-                 names:list|None=None # restrict to these targets (default: all of the experts')
+                 names:list|None=None, # restrict to these targets (default: all of the experts')
+                 dtype=None, # dtype of the precomposed B_k (default: each weight's dtype now; bf16 halves memory and traffic)
+                 fused:bool|None=None # `combine`'s fused kernel (None: automatic)
                 ):
         zs = [e.z if isinstance(e, Expert) else e for e in experts]
         self.names = list(names) if names is not None else _check_same_targets(zs)
         _check_same_targets([{n: z[n] for n in self.names} for z in zs])
         _check_factors(model, factors, self.names)
-        self.model, self.cfg, self.K = model, cfg or SVFConfig(), len(zs)
+        self.model, self.cfg, self.K, self.fused = model, cfg or SVFConfig(), len(zs), fused
         with torch.no_grad():
-            self.B = {n: torch.stack([(factors[n][0] * (factors[n][1] * z[n])) @ factors[n][2] for z in zs]).view(self.K, -1) for n in self.names}
+            self.B = {n: torch.stack([(factors[n][0] * (factors[n][1] * z[n])) @ factors[n][2] for z in zs]).view(self.K, -1)
+                         .to(model.get_parameter(n).device, dtype or model.get_parameter(n).dtype) for n in self.names}
             self.Ssum = torch.stack([factors[n][1].sum() for n in self.names])                       # (N,) Σσ
             self.Q = torch.stack([torch.stack([(factors[n][1] * z[n]).sum() for n in self.names]) for z in zs])   # (K, N) q_k
 
@@ -420,11 +423,8 @@ class Mixture:
     def set(self, alpha # (K,), (K, N) or K dicts, as for `mix`
            ):
         "Write W'(Σ_k α_k z_k) into every target weight, in place (base tensors kept aside for `restore`)."
-        C = self.coefficients(alpha)
-        for j, (n, buf) in enumerate(merge_buffers(self.model, self.names).items()):
-            Bn = self.B[n]; a = C[:, j][None].to(Bn.dtype)
-            if buf.dtype == Bn.dtype and buf.device == Bn.device: torch.mm(a, Bn, out=buf.view(1, -1))
-            else: buf.view(1, -1).copy_(a @ Bn)
+        C = self.coefficients(alpha).t().tolist()
+        for j, (n, buf) in enumerate(merge_buffers(self.model, self.names).items()): combine(self.B[n], C[j], buf.view(-1), self.fused)
         return self
 
     def restore(self):
@@ -433,6 +433,31 @@ class Mixture:
     def __enter__(self): return self
     def __exit__(self, *exc): self.restore()
     def __repr__(self): return f'Mixture({self.K} experts over {len(self.names)} matrices)'
+
+_fused_kernel = None   # `combine`'s compiled kernel; False once compiling failed
+def _combine_fused(B, c, out): out.copy_(sum(c[k] * B[k].float() for k in range(B.shape[0])))   # fp32 accumulation, one rounding
+def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks; a wider scratch when out is narrower than B
+    wide = torch.promote_types(B.dtype, out.dtype); tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)
+    for s in range(0, out.numel(), chunk):
+        o = out[s:s + chunk] if tmp is None else tmp[:min(chunk, out.numel() - s)]
+        torch.mul(B[0, s:s + chunk], c[0], out=o) if o.dtype == B.dtype else o.copy_(B[0, s:s + chunk]).mul_(c[0])
+        for k in range(1, len(c)): o.add_(B[k, s:s + chunk], alpha=c[k])
+        if tmp is not None: out[s:s + chunk].copy_(o)
+
+@torch.no_grad()
+def combine(B:torch.Tensor, # (K, D): K flattened matrices
+            c, # K multipliers
+            out:torch.Tensor, # (D,) contiguous, on B's device: receives Σ_k c_k B_k
+            fused:bool|None=None # the compiled one-pass kernel (None: for D ≥ 2²⁰ on the CPU unless T2REPRO_COMPILE=0)
+           )->torch.Tensor:
+    "`out ← Σ_k c_k B_k` in one pass over memory: a compiled fused kernel, or eager ops in cache-sized chunks."
+    global _fused_kernel; c = [float(x) for x in c]
+    if B.dim() != 2 or len(c) != B.shape[0] or out.shape != (B.shape[1],): raise ValueError(f'combine: B {tuple(B.shape)}, {len(c)} multipliers, out {tuple(out.shape)} do not fit')
+    if fused is None: fused = out.numel() >= 1 << 20 and B.device.type == 'cpu' and os.environ.get('T2REPRO_COMPILE', '1') != '0'
+    if fused and _fused_kernel is not False:
+        try: _fused_kernel = _fused_kernel or torch.compile(_combine_fused, dynamic=True); _fused_kernel(B, torch.tensor(c), out); return out
+        except Exception as e: warnings.warn(f'combine: no fused kernel ({type(e).__name__}: {str(e)[:200]}); using eager chunks'); _fused_kernel = False
+    _combine_eager(B, c, out); return out
 
 # %% ../nbs/02_svf.ipynb #7a19838e
 def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
