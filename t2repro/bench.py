@@ -380,7 +380,7 @@ def measure_precision_step(model, # the model (fp32 base weights)
     return ratio_of(times, 'fp32', 'bf16')
 
 # %% ../nbs/11_bench.ipynb #a932cda3
-COMMITTED = ('gsm8k', 'mbpp', 'arc_easy')   # the committed SVF experts (`results/table1/{task}/svf/train/expert.safetensors`) that CEM mixes
+COMMITTED = ('gsm8k', 'mbpp', 'arc_easy')   # the tasks of the committed SVF experts that CEM mixes (`adapt_run.default_expert_files`)
 
 def measure_cem(model, tok, # the model (base weights) and its tokenizer
                 cfg:BenchConfig, # `cem_*` sizes and the seed
@@ -389,10 +389,10 @@ def measure_cem(model, tok, # the model (base weights) and its tokenizer
                 dtype=None # hold the model in this dtype during the search (None: the evaluation dtype, `resolve_dtype('auto')`)
                )->dict:
     "Wall time of one few-shot CEM search (`Adapter.fit_few_shot`) and the share of it spent in weight switches."
-    from t2repro.adapt import Adapter, Decision, as_alpha; from t2repro.adapt_run import CEMConfig, split_few_shot, load_experts
+    from t2repro.adapt import Adapter, Decision, as_alpha; from t2repro.adapt_run import CEMConfig, split_few_shot, load_experts, default_expert_files
     from t2repro.tasks import get_task; from t2repro.evaluate import load_rows
     factors = factors if factors is not None else svd_factors(model, svf_targets(model))
-    experts = experts or load_experts([repo_path('results', 'table1', t, 'svf', 'train', 'expert.safetensors') for t in COMMITTED], model, factors)
+    experts = experts or load_experts(default_expert_files(), model, factors)
     task, dtype = get_task(cfg.cem_task), dtype or resolve_dtype('auto')
     shots, ccfg = split_few_shot(load_rows(task, 'test'), cfg.cem_k, cfg.seed)[0], CEMConfig(population=cfg.cem_population, iterations=cfg.cem_iterations, k=cfg.cem_k, seed=cfg.seed)
     with as_dtype(model, dtype):
