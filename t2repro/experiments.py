@@ -333,7 +333,7 @@ def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
     import matplotlib.pyplot as plt
     tasks = list(dict.fromkeys(r['task'] for r in rows))
     ms = [m for m in METHODS if any(r['method'] == m for r in rows)]; w = 0.8 / max(1, len(ms))
-    dms = [m for m in ms if any(r['method'] == m and 'delta' in r for r in rows)]
+    dms = [m for m in ms if m != 'base' and any(r['method'] == m and 'delta' in r for r in rows)]
     fig, axs = plt.subplots(1, 2 if dms else 1, figsize=((1.8 + 1.9*len(tasks)) * (2 if dms else 1), 3.6), squeeze=False)
     ax = axs[0][0]
     for j, m in enumerate(ms):
@@ -356,8 +356,8 @@ def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
                 ax.errorbar(x, y, yerr=[[y - 100*r['delta_ci_low']], [100*r['delta_ci_high'] - y]], fmt='o', color=f'C{ms.index(m)}',
                             capsize=3, label=m if i == 0 else None)
         ax.axhline(0, color='k', lw=.8); ax.set_xticks(range(len(tasks))); ax.set_xticklabels(tasks); ax.set_xlim(-0.6, len(tasks) - 0.4)
-        ax.set_ylabel('paired difference from base, points (95% CI)'); ax.set_title('same items as base'); ax.legend(); ax.grid(axis='y', alpha=.3)
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110, bbox_inches='tight'); plt.close(fig)
+        ax.set_ylabel('Δ vs base, points (paired 95% CI)'); ax.set_title('paired difference, same items'); ax.legend(); ax.grid(axis='y', alpha=.3)
+    fig.tight_layout(); buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110, bbox_inches='tight'); plt.close(fig)
     return atomic_write_bytes(path, buf.getvalue())
 
 def _table1_parser():
@@ -468,14 +468,15 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        write_results(res_path, with_deltas(rows, out), model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
+        wd = with_deltas(rows, out)
+        write_results(res_path, wd, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
                       command=portable_command([a for a in sys.argv if a != '--collect']),
                       units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score (REINFORCE), svf-exact = the same with the exact expected-reward gradient '
                            '(multiple choice), lora = best adapter by validation score (merged); with several learning rates, each row '
                            'is the candidate with the best validation score (lr_candidates).')
-        plot_table1(rows, fig_path, f'{args.model}: base vs LoRA vs SVF (test subsets)')
+        plot_table1(wd, fig_path, f'{args.model}: Table 1 at CPU scale')
         if _trained(m) == 'svf': publish_expert(out/t/m)
     print(f'wrote {res_path} and {fig_path}' if rows else 'no unit is finished: nothing written')
     return 0
