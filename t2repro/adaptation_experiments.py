@@ -21,7 +21,8 @@ from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_exp
 from .experiments import slug, results_dir, fail, parse_per_task
 
 # %% auto #0
-__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'table2_cli', 'transfer_unit', 'transfer_cli']
+__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'table2_cli', 'expert_digest', 'check_transfer_unit', 'transfer_unit',
+           'transfer_cli']
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #2c9b2938
 def _table2_parser():
@@ -123,6 +124,22 @@ def _transfer_inputs(a)->tuple:
     for m in models: resolve_model(m)
     return expert, task, rows, models
 
+def expert_digest(expert # an `Expert`
+                 )->str:
+    "A short SHA-256 of an expert's z (names and values): which expert a unit's records belong to."
+    import hashlib
+    h = hashlib.sha256()
+    for n in sorted(expert.z): h.update(n.encode()); h.update(expert.z[n].float().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def check_transfer_unit(folder, # a unit's folder
+                        digest:str # `expert_digest` of this run's expert
+                       ):
+    "Refuse a finished unit whose records belong to another expert (a rerun must not mix experts)."
+    f = Path(folder)/'result.json'
+    if f.exists() and (old := load_json(f).get('expert_digest')) != digest:
+        raise ValueError(f'{folder} holds results of another expert ({old or "no digest recorded"}, this one {digest}): use another --out, or delete that folder')
+
 def transfer_unit(expert, # the `Expert` to carry over
                   model_name:str, # the model to apply it to
                   task, rows:list, # the task and its rows (the same for every model)
@@ -131,12 +148,12 @@ def transfer_unit(expert, # the `Expert` to carry over
                   seed:int=0 # shuffle and bootstrap seed
                  )->dict:
     "One model's unit: base and transferred experts on `rows`; `folder/result.json` makes it idempotent."
-    folder = Path(folder)
+    folder = Path(folder); check_transfer_unit(folder, expert_digest(expert))
     if (folder/'result.json').exists(): return load_json(folder/'result.json')
     t0 = time.time(); model, tok = load_model(model_name)
     res = transfer_experiment(expert, model, tok, task, rows, seed=seed, batch_size=batch_size, model_name=model_name, out=folder)
     del model
-    unit = dict(model=model_name, modes=res['modes'], rows=res['rows'], wall_s=round(time.time() - t0, 1))
+    unit = dict(model=model_name, modes=res['modes'], rows=res['rows'], wall_s=round(time.time() - t0, 1), expert_digest=expert_digest(expert))
     atomic_save_json(unit, folder/'result.json')
     return unit
 
@@ -144,11 +161,13 @@ def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
                 )->int:
     "`t2repro transfer`: an expert applied to each of `--models` against its base, one unit per model; writes `OUT/transfer.json`."
     a = _transfer_parser().parse_args(argv)
-    try: expert, task, rows, models = _transfer_inputs(a)
+    out = results_dir(a.out) if a.out else repo_path('runs', 'transfer')
+    try:
+        expert, task, rows, models = _transfer_inputs(a)
+        for m in models: check_transfer_unit(out/'transfer'/slug(m), expert_digest(expert))
     except (ValueError, FileNotFoundError, OSError, ModuleNotFoundError) as e: return fail('t2repro transfer', e)
     if a.threads: torch.set_num_threads(a.threads)
     set_seed(a.seed)
-    out = results_dir(a.out) if a.out else repo_path('runs', 'transfer')
     src = expert.meta.get('model') or expert.meta.get('base_model') or 'unknown'
     exp_path = Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT)
     root = checkout_root()
