@@ -11,7 +11,7 @@ import torch
 from fastcore.basics import patch
 from .core import atomic_write_bytes
 from .svf import SVFConfig, Expert, Mixture, merge, merged, restore, validate_z
-from .tasks import Task, get_task, last_boxed
+from .tasks import Task, TASKS, get_task, last_boxed
 from .evaluate import generate
 from .rl import TrainConfig, train_svf
 
@@ -249,6 +249,7 @@ class ClsTask(Task):
     system:str|None = CLASSIFY_SYSTEM
     per_source:int|None = None # rows drawn from each source task per split (None: all of them)
     seed:int = 0               # seed of that draw and of the shuffle that interleaves the sources
+    lenient:bool = False       # the reward also reads an unboxed "Classification: X" (`parse_label(lenient=True)`)
     splits = tuple(CLS_SOURCES)
 
     def load(self, split:str, data_dir=None, source:str='auto')->list:
@@ -263,9 +264,13 @@ class ClsTask(Task):
         random.Random(f'{self.seed}/{split}').shuffle(rows)
         return rows
     def user_message(self, row)->str: return row['question']
-    def extract(self, text, row=None)->str|None: return parse_label(text)
+    def extract(self, text, row=None)->str|None: return parse_label(text, self.lenient)
     def is_correct(self, row, answer)->bool: return answer == row['answer']
     def target(self, row)->str: return f"Classification: \\boxed{{{row['answer']}}}"
+
+# `get_task('cls')`, so `t2repro train-svf --task cls` trains the classifier expert: 100 rows per source and split (MBPP's
+# validation split has 100), balanced; lenient, because the embedded default never boxes its label (see below)
+TASKS.setdefault('cls', ClsTask(per_source=100, lenient=True))
 
 # %% ../nbs/08_adapt.ipynb #f416e116
 def train_cls_expert(model, tok, # a causal LM and its tokenizer
@@ -274,10 +279,11 @@ def train_cls_expert(model, tok, # a causal LM and its tokenizer
                      factors:dict|None=None, # cached SVD factors of the targets
                      per_source:int|None=None, # rows per source task and split (None: all)
                      seed:int=0, # seed of the row draw
+                     lenient:bool=False, # reward unboxed "Classification: X" answers too
                      **kw # passed to `rl.train_svf` / `rl.train_loop` (train_rows, val_rows, log, ...)
                     )->dict:
     "Train the classifier expert with the RL loop on `ClsTask` (training data of GSM8K, MBPP and ARC-Easy only)."
-    return train_svf(model, tok, ClsTask(per_source=per_source, seed=seed), cfg or TrainConfig(), out_dir, factors=factors, **kw)
+    return train_svf(model, tok, ClsTask(per_source=per_source, seed=seed, lenient=lenient), cfg or TrainConfig(), out_dir, factors=factors, **kw)
 
 # %% ../nbs/08_adapt.ipynb #6e851a97
 def confusion_matrix(true:list, # true labels

@@ -18,9 +18,10 @@ from .rl import cont_logits, token_logprobs, TrainConfig
 from .adapt import Adapter, Decision, as_alpha, LABELS, DEFAULT_EXPERTS, train_cls_expert
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'UNSEEN_TASKS', 'CEMConfig', 'CEMResult', 'cem', 'answer_loglik', 'few_shot_score', 'split_few_shot',
-           'plot_alpha', 'AdaptResult', 'load_experts', 'adapt_task', 'adapt_prompt', 'default_expert_files',
-           'describe', 'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row', 'demo_experts', 'adapt_demo']
+__all__ = ['STRATEGIES', 'UNSEEN_TASKS', 'CLS_EXPERT', 'CEMConfig', 'CEMResult', 'cem', 'answer_loglik', 'few_shot_score',
+           'split_few_shot', 'plot_alpha', 'AdaptResult', 'load_experts', 'adapt_task', 'adapt_prompt',
+           'default_expert_files', 'describe', 'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row',
+           'demo_experts', 'adapt_demo']
 
 # %% ../nbs/08a_adapt_run.ipynb #d4e0a749
 @dataclass
@@ -284,12 +285,20 @@ def adapt_prompt(model, tok, # a causal LM (base weights) and its tokenizer
 STRATEGIES = ('prompt', 'cls', 'few-shot')
 UNSEEN_TASKS = ('math', 'humaneval', 'arc_challenge')
 
-def default_expert_files(model_name:str=DEFAULT_MODEL # the model the experts must belong to
+CLS_EXPERT = ('results', 'cls', 'expert.safetensors')   # the committed classifier expert (`t2repro train-svf --task cls`)
+
+def default_expert_files(model_name:str=DEFAULT_MODEL, # the model the experts must belong to
+                         with_cls:bool=False # also the committed classifier expert, if there is one
                         )->list:
-    "The committed Table 1 expert of each training task: `results/table1/<task>/svf/expert.safetensors`, else the smoke run's (`results/table1-smoke/...`); default model only."
+    "The committed expert of each training task: Table 1's SVF experts (`results/table1/<task>/svf*/expert.safetensors`, the best by validation score), else the smoke run's; default model only."
     if model_name != DEFAULT_MODEL: return []
-    where = lambda t: (repo_path('results', 'table1', t, 'svf', 'expert.safetensors'), repo_path('results', 'table1-smoke', t, 'svf', 'train', 'expert.safetensors'))
-    return [f for f in (next((f for f in where(t) if f.exists()), None) for t in DEFAULT_EXPERTS.values()) if f is not None]
+    def pick(t):   # svf (the paper's REINFORCE) or svf-exact, whichever scored higher on the same validation items (svf on ties)
+        pub = [f for f in (repo_path('results', 'table1', t, m, 'expert.safetensors') for m in ('svf', 'svf-exact')) if f.exists()]
+        if pub: return max(pub, key=lambda f: load_expert(f).meta.get('val_score') or 0.)
+        smoke = repo_path('results', 'table1-smoke', t, 'svf', 'train', 'expert.safetensors')
+        return smoke if smoke.exists() else None
+    files = [f for f in map(pick, DEFAULT_EXPERTS.values()) if f is not None]
+    return files + ([repo_path(*CLS_EXPERT)] if with_cls and repo_path(*CLS_EXPERT).exists() else [])
 
 def describe(d:dict # a `Decision.to_dict` (or a record that carries one)
             )->str:
@@ -312,7 +321,7 @@ def check_adapt_args(a # parsed `t2repro adapt` arguments
     if a.limit is not None and a.limit < 1: raise ValueError(f'--limit must be >= 1, got {a.limit}')
     if a.prompt is not None and a.strategy == 'few-shot': raise ValueError('few-shot adapts to a task from its examples: use --task')
     task = get_task(a.task) if a.task else None
-    files = a.experts if a.experts is not None else default_expert_files(a.model)
+    files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
     experts = load_experts(files) if files else {}
     if a.strategy == 'cls' and 'cls' not in experts: raise ValueError('strategy cls needs the classifier expert (an expert trained on task cls) among --experts')
     if a.strategy == 'few-shot' and not set(experts) - {'cls'}: raise ValueError('few-shot mixes task experts: pass them with --experts')
@@ -340,7 +349,7 @@ def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
     model, tok = load_model(a.model)
     factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
     try:
-        files = a.experts if a.experts is not None else default_expert_files(a.model)
+        files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
         experts = load_experts(files, model=model, factors=factors) if files else {}   # now with the fingerprint check
     except ValueError as e: print(f't2repro adapt: error: {e}', file=sys.stderr); return 2
     ad = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens or 256)
@@ -399,7 +408,9 @@ def paired_row(method:str, # the method's name
     if miss or len(b) != len(recs): raise ValueError(f'{method}/{task}: not the same items as base (e.g. {miss[:3]}, {len(recs)} vs {len(b)} items)')
     a = [float(r['correct']) for r in recs]
     s, lo, hi = bootstrap_ci(a); d, dlo, dhi = paired_bootstrap(a, [b[str(r['id'])] for r in recs])
-    return dict(method=method, task=task, score=s, ci_low=lo, ci_high=hi, n=len(a), delta=d, delta_ci_low=dlo, delta_ci_high=dhi)
+    cap = [bool(r['hit_cap']) for r in recs if r.get('hit_cap') is not None]   # generation: outputs cut by the token cap
+    return dict(method=method, task=task, score=s, ci_low=lo, ci_high=hi, n=len(a), delta=d, delta_ci_low=dlo, delta_ci_high=dhi,
+                **({'cap_hit_share': round(sum(cap) / len(cap), 4)} if cap else {}))
 
 # %% ../nbs/08a_adapt_run.ipynb #93cad563
 def demo_experts(model, tok, # the model (base weights) and its tokenizer
@@ -413,6 +424,7 @@ def demo_experts(model, tok, # the model (base weights) and its tokenizer
     from t2repro.rl import train_svf
     train = train or TrainConfig(steps=2, batch_size=4, micro_batch=4, train_limit=16, val_limit=4, val_every=2, max_new_tokens=48, val_batch_size=4)
     committed = dict(zip(DEFAULT_EXPERTS.values(), default_expert_files(model_name))) if len(default_expert_files(model_name)) == 3 else {}
+    if committed and repo_path(*CLS_EXPERT).exists(): committed['cls'] = repo_path(*CLS_EXPERT)
     out = {}
     for t in [*DEFAULT_EXPERTS.values(), 'cls']:
         f = committed.get(t) or Path(folder)/t/'expert.safetensors'

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 import torch
-from .core import atomic_save_json, load_json, repo_path, set_seed, write_results, checkout_root
+from .core import atomic_save_json, load_json, repo_path, set_seed, write_results, checkout_root, bootstrap_ci
 from .models import DEFAULT_MODEL, load_model, resolve_model, svf_targets
 from .svd import svd_factors
 from .tasks import get_task
@@ -16,13 +16,13 @@ from .evaluate import evaluate, load_rows
 from .lora import load_lora_merged
 from .svf import load_expert
 from .transfer import transfer_experiment
-from .adapt import Adapter, TASK_LABELS, confusion_matrix, plot_confusion
+from .adapt import Adapter, ClsTask, TASK_LABELS, LABELS, confusion_matrix, plot_confusion, classify_eval
 from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, adapt_unit, paired_row, split_few_shot
-from .experiments import slug, results_dir, fail, parse_per_task
+from .experiments import slug, results_dir, fail, parse_per_task, config_diff
 
 # %% auto #0
-__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'table2_cli', 'expert_digest', 'check_transfer_unit', 'transfer_unit',
-           'transfer_cli']
+__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'expert_digest', 'table2_unit_settings', 'check_unit_settings', 'heldout_unit',
+           'classification_summary', 'table2_cli', 'check_transfer_unit', 'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #2c9b2938
 def _table2_parser():
@@ -39,7 +39,7 @@ def table2_inputs(a # parsed `t2repro table2` arguments
     bad = [m for m in methods if m not in ('base', 'lora', *STRATEGIES)]
     if bad: raise ValueError(f'unknown methods {bad}: choose from base, lora, {", ".join(STRATEGIES)}')
     if a.lora and not Path(a.lora).is_dir(): raise FileNotFoundError(f'--lora {a.lora} is not an adapter folder')
-    files = a.experts if a.experts is not None else default_expert_files(a.model)
+    files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
     experts = load_experts(files) if files else {}
     if 'cls' in methods and 'cls' not in experts: raise ValueError('the cls row needs a classifier expert (task cls) among --experts; or drop it: --methods base,prompt,few-shot')
     if set(methods) & set(STRATEGIES) and not set(experts) - {'cls'}: raise ValueError('the adaptation rows need task experts: pass --experts')
@@ -54,33 +54,105 @@ def table2_inputs(a # parsed `t2repro table2` arguments
         data[t.name] = (shots, items[:n] if n else items)
     return tasks, methods, files, data, cem, caps
 
+def expert_digest(expert # an `Expert`
+                 )->str:
+    "A short SHA-256 of an expert's z (names and values): which expert a unit's records belong to."
+    import hashlib
+    h = hashlib.sha256()
+    for n in sorted(expert.z): h.update(n.encode()); h.update(expert.z[n].float().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def table2_unit_settings(a, # parsed `t2repro table2` arguments
+                         method:str, # the unit's method
+                         shots:list, items:list, # the task's few-shot and scored rows
+                         experts:dict, # `{name: Expert}` (the classifier expert named 'cls')
+                         cem:CEMConfig, cap:int|None # the few-shot settings and the pass-2 cap
+                        )->dict:
+    "What a (task, method) unit's records depend on: a rerun under other settings must not reuse them."
+    import hashlib
+    ids = lambda rs: hashlib.sha256('\n'.join(str(r['id']) for r in rs).encode()).hexdigest()[:16]
+    s = dict(model=a.model, method=method, n=len(items), items=ids(items), max_new_tokens=cap, batch_size=a.batch_size)
+    if method == 'lora': s['lora'] = Path(a.lora).name
+    if method in STRATEGIES: s['experts'] = {n: expert_digest(e) for n, e in experts.items() if n != 'cls'}
+    if method in ('prompt', 'cls'): s['lenient'] = a.lenient
+    if method == 'cls': s['cls'] = expert_digest(experts['cls'])
+    if method == 'few-shot': s.update(shots=ids(shots), cem=asdict(cem))
+    return s
+
+def check_unit_settings(file, # the unit's settings file (`OUT/table2/TASK/METHOD.settings.json`)
+                        now:dict # `table2_unit_settings` of this run
+                       ):
+    "Refuse a unit that holds records made under other settings (naming them); record the settings of one not started."
+    file = Path(file); m = file.name.split('.')[0]
+    started = any(file.with_name(m + x).exists() for x in ('.json', '.jsonl'))
+    if started and file.exists() and (d := config_diff(load_json(file), now)):
+        raise ValueError(f'{file.parent.name}/{m} was run with other settings ({d}): use another --out, or delete its files')
+    if not started or not file.exists(): atomic_save_json(now, file)
+
 # %% ../nbs/12a_adaptation_experiments.ipynb #6ed8e116
-def _table2_write(out, rows2, rows3, alphas, conf, enames, wall, **kw):
+def heldout_unit(adapter:Adapter, # the adapter (with its classifier expert for 'cls')
+                 method:str, # 'prompt' (the base model classifies) or 'cls' (the classifier expert does)
+                 rows:list, # held-out `ClsTask` rows (the test splits of the training tasks)
+                 folder # where `METHOD.json` goes (read back if present)
+                )->dict:
+    "Pass 1 alone on held-out items of the training tasks: predictions per item, accuracy, confusion matrix."
+    f = Path(folder)/f'{method}.json'
+    if f.exists(): return load_json(f)
+    t0 = time.perf_counter(); r = classify_eval(adapter, rows, method)
+    r.update(ids=[x['id'] for x in rows], true=[x['answer'] for x in rows], wall_s=round(time.perf_counter() - t0, 2))
+    atomic_save_json(r, f)
+    return r
+
+def classification_summary(true:list, pred:list, sources:list)->dict:
+    "Accuracy with its bootstrap 95% CI, per source task, and the confusion matrix (rows true, columns predicted)."
+    ok = [float(p == t) for t, p in zip(true, pred)]
+    s, lo, hi = bootstrap_ci(ok)
+    per = {k: round(sum(o for o, x in zip(ok, sources) if x == k) / sources.count(k), 4) for k in dict.fromkeys(sources)}
+    return dict(accuracy=s, ci_low=lo, ci_high=hi, n=len(ok), per_task=per, confusion=confusion_matrix(true, pred), labels=list(LABELS))
+
+def _table2_write(out, rows2, rows3, alphas, conf, enames, wall, heldout=None, **kw):
     "Rewrite table2.json, table3.json and the figures from the rows so far (paths in the files relative to `out`)."
-    figs = []
+    figs, cls = [], {}
     if alphas: figs.append(plot_alpha(alphas, enames, out/'figures'/'table2_alpha.png', 'Few-shot α per unseen task'))
-    for m, (true, pred) in conf.items():
+    for m, (true, pred, src) in conf.items():
         figs.append(plot_confusion(confusion_matrix(true, pred), out/'figures'/f'table2_confusion_{m}.png', title=f'{m} pass 1 on the unseen tasks'))
+        cls.setdefault(m, {})['unseen'] = classification_summary(true, pred, src)
+    for m, h in (heldout or {}).items():
+        cls.setdefault(m, {})['held_out'] = s = classification_summary(h['true'], h['pred'], [i.split('/')[0] for i in h['ids']])
+        figs.append(plot_confusion(s['confusion'], out/'figures'/f'table2_confusion_{m}_heldout.png', title=f'{m} pass 1, held-out training-task items'))
     figs = [str(f.relative_to(out)) for f in figs]
-    write_results(out/'table2.json', rows2, wall_time_s=wall, figures=figs, records='table2/TASK/METHOD.jsonl',
-                  note='delta: score minus base on the same items, with its paired-bootstrap 95% interval', **kw)
+    write_results(out/'table2.json', rows2, wall_time_s=wall, figures=figs, records='table2/TASK/METHOD.jsonl', classification=cls,
+                  note='delta: score minus base on the same items, with its paired-bootstrap 95% interval; classification: pass-1 labels '
+                       '(prompt: the base model, cls: the classifier expert) on the unseen tasks and on held-out test items of the training tasks', **kw)
     write_results(out/'table3.json', rows3, wall_time_s=wall, score_meaning='first-pass time / second-pass time (weight switches excluded)', **kw)
 
 def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
               )->int:
     "`t2repro table2`: every (task, method) unit not yet done, then `table2.json`, `table3.json` and figures, rewritten after each unit."
     a = _table2_parser().parse_args(argv)
-    try: tasks, methods, files, data, cem, caps = table2_inputs(a)
+    try:
+        tasks, methods, files, data, cem, caps = table2_inputs(a); out = results_dir(a.out)
+        ex0 = load_experts(files) if files else {}
+        settings = {(t.name, m): table2_unit_settings(a, m, *data[t.name], ex0, cem, caps[t.name]) for t in tasks for m in methods}
+        hrows = ClsTask(per_source=a.heldout).load('test', a.data_dir) if a.heldout and {'prompt', 'cls'} & set(methods) else []
+        for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:   # pass 1 alone on held-out items of the training tasks
+            settings['heldout', m] = dict(model=a.model, method=m, n=len(hrows), lenient=a.lenient, batch_size=a.batch_size, **({'cls': expert_digest(ex0['cls'])} if m == 'cls' else {}))
+        for (t, m), s in settings.items(): check_unit_settings(out/'table2'/t/f'{m}.settings.json', s)
     except (ValueError, FileNotFoundError) as e: return fail('t2repro table2', e)
-    set_seed(a.seed); out = results_dir(a.out)
+    set_seed(a.seed)
     model, tok = load_model(a.model)
     experts = load_experts(files, model=model) if files else {}
     factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
     ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
     budget = dict(limit={t: len(data[t][1]) for t in data}, k=cem.k, cem=asdict(cem), max_new_tokens=caps, batch_size=a.batch_size,
                   items='the first limit+k test rows minus k few-shot rows (seeded draw); the same items for every method',
-                  experts={n: e.meta.get('val_score') for n, e in experts.items()}, lora=a.lora and Path(a.lora).name)
-    rows2, rows3, alphas, conf, wall = [], [], {}, {}, 0.
+                  experts={n: dict(val_score=e.meta.get('val_score'), task=e.meta.get('task'), digest=expert_digest(e)) for n, e in experts.items()},
+                  lora=a.lora and Path(a.lora).name)
+    rows2, rows3, alphas, conf, wall, heldout = [], [], {}, {}, 0., {}
+    for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:
+        print(f'== held-out classification / {m} ({len(hrows)} test items of the training tasks)', flush=True)
+        heldout[m] = h = heldout_unit(ad, m, hrows, out/'table2'/'heldout'); wall += h['wall_s']
+        print(f"   {m}: accuracy {100*h['accuracy']:.1f} on {h['n']}, per task {h['per_source']}", flush=True)
     for t in tasks:
         shots, items = data[t.name]; recs = {}
         for m in methods:
@@ -98,8 +170,8 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                                                        pass1_s=round(tm['pass1_s'], 2), pass2_s=round(tm['pass2_s'], 2)))
             if m == 'few-shot': alphas[t.name] = info['alpha']
             if m in ('prompt', 'cls'):
-                tp = conf.setdefault(m, ([], [])); tp[0].extend([TASK_LABELS[t.name]] * len(recs[m])); tp[1].extend(x['label'] for x in recs[m])
-            _table2_write(out, rows2, rows3, alphas, conf, ad.names, wall, model=a.model, budget=budget, seed=a.seed)
+                tp = conf.setdefault(m, ([], [], [])); tp[0].extend([TASK_LABELS[t.name]] * len(recs[m])); tp[1].extend(x['label'] for x in recs[m]); tp[2].extend([t.name] * len(recs[m]))
+            _table2_write(out, rows2, rows3, alphas, conf, ad.names, wall, heldout, model=a.model, budget=budget, seed=a.seed)
     print(f'wrote {out/"table2.json"}, {out/"table3.json"} and figures')
     return 0
 
@@ -123,14 +195,6 @@ def _transfer_inputs(a)->tuple:
     if len(set(models)) != len(models): raise ValueError(f'--models names a model twice: {a.models}')
     for m in models: resolve_model(m)
     return expert, task, rows, models
-
-def expert_digest(expert # an `Expert`
-                 )->str:
-    "A short SHA-256 of an expert's z (names and values): which expert a unit's records belong to."
-    import hashlib
-    h = hashlib.sha256()
-    for n in sorted(expert.z): h.update(n.encode()); h.update(expert.z[n].float().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
 
 def check_transfer_unit(folder, # a unit's folder
                         digest:str # `expert_digest` of this run's expert

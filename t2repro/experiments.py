@@ -11,7 +11,7 @@ import torch
 from .core import atomic_save_json, atomic_write_bytes, load_json, repo_path, set_seed, write_results
 from .models import DEFAULT_MODEL, load_model, svf_targets
 from .svd import weights_fingerprint, svd_factors, anatomy, summarize, format_table, plot_spectra, plot_rank_energy
-from .tasks import get_task
+from .tasks import TASKS, get_task
 from .evaluate import evaluate, load_rows, with_expert
 from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
 from .rl import TrainConfig, train_svf
@@ -190,7 +190,9 @@ def parse_per_task(spec, # e.g. '40,arc_easy=300' (None: `default` for every tas
     res = {t: default for t in tasks}
     for part in sorted(parts, key=lambda p: '=' in p):  # bare numbers first, then the overrides
         k, _, v = part.rpartition('=')
-        if k and k not in tasks: raise ValueError(f'{k!r} in {spec!r} is not one of the tasks {", ".join(tasks)}')
+        if k and k not in tasks:
+            if k in TASKS: continue  # a task this run leaves out: the same flags serve a run on fewer tasks
+            raise ValueError(f'{k!r} in {spec!r} is not one of the tasks {", ".join(tasks)}')
         try: v = None if v == 'all' else int(v)
         except ValueError: raise ValueError(f'{part!r} in {spec!r}: expected N, all or TASK=N') from None
         res.update({k: v} if k else dict.fromkeys(tasks, v))

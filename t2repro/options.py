@@ -328,7 +328,7 @@ def adapt_parser()->Parser:
     a = p.add_argument
     a('--strategy', required=True, help='prompt | cls | few-shot'); a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
     a('--prompt', default=None, help='one request (strategies prompt and cls)')
-    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
+    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
       'an expert trained on the task cls is the classifier expert')
     a('--limit', type=int, default=None, help='score the first N test rows (few-shot: after removing its k rows)')
     a('--out', default=None, help='folder for records.jsonl and adapt.json (default: print only)')
@@ -349,13 +349,14 @@ def table2_parser()->Parser:
     a('--model', default=source_constant('models', 'DEFAULT_MODEL'), help='preset name, hub id or local folder')
     a('--tasks', default=','.join(source_constant('adapt_run', 'UNSEEN_TASKS')), help='comma-separated unseen tasks')
     a('--methods', default='base,prompt,cls,few-shot', help='comma-separated methods (base is always scored)')
-    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts); '
+    a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
       'an expert trained on task cls is the classifier expert')
     a('--lora', default=None, help='a LoRA adapter folder (from t2repro train-lora) scored as the lora row')
     a('--limit', default='20,arc_challenge=100', help='(spec) scored test rows per task')
     a('--max-new-tokens', default=None, help="(spec) pass-2 cap (default: the task's)")
     _cem_flags(p)
-    a('--batch-size', type=int, default=8, help='prompts per generation batch')
+    a('--batch-size', type=positive_int, default=8, help='prompts per generation batch')
+    a('--heldout', type=non_negative_int, default=100, help='pass 1 alone (prompt, cls) on this many test items of each training task (0: skip)')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
     a('--seed', type=int, default=0, help='random seed (few-shot draw, CEM and bootstrap)')
     a('--out', default=None, help='results folder (default: results/): table2.json, table3.json, figures/, table2/ (units)')

@@ -453,5 +453,6 @@ def get_task(name:str # a task name, e.g. "gsm8k" or "arc_challenge" ("ARC-Chall
             )->Task:
     "The task registered under `name`."
     key = name.strip().lower().replace('-', '_')
-    if key not in TASKS: raise ValueError(f'unknown task {name!r}; valid names: {", ".join(TASKS)}')
+    if key == 'cls' and key not in TASKS: import t2repro.adapt  # the classifier expert's task (it registers itself there)
+    if key not in TASKS: raise ValueError(f'unknown task {name!r}; valid names: {", ".join(dict.fromkeys([*TASKS, "cls"]))}')
     return TASKS[key]
