@@ -392,7 +392,7 @@ def plot_curves(units, # the units folder (`<out>/table1`)
     "Train reward (or loss) and validation score per step of every finished training run of `task`'s units."
     import io, matplotlib.pyplot as plt
     ms = [m for m in METHODS if m != 'base' and any((Path(units)/task/m).glob('train*/history.json'))]
-    if not ms: raise ValueError(f'no finished training run of {task} in {units}')
+    if not ms: raise ValueError(f'no finished training run of {task} in {Path(units).name}/')
     fig, axs = plt.subplots(1, len(ms), figsize=(4.6*len(ms), 3.4), squeeze=False)
     for ax, m in zip(axs[0], ms):
         ax2 = ax.twinx()
