@@ -140,22 +140,28 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         for (t, m), s in settings.items(): check_unit_settings(out/'table2'/t/f'{m}.settings.json', s)
     except (ValueError, FileNotFoundError) as e: return fail('t2repro table2', e)
     set_seed(a.seed)
-    model, tok = load_model(a.model)
-    experts = load_experts(files, model=model) if files else {}
-    factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
-    ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
+    if a.collect: model, tok, experts, ad, lora = None, None, ex0, None, None   # finished units are read back from their files
+    else:
+        model, tok = load_model(a.model)
+        experts = load_experts(files, model=model) if files else {}
+        factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
+        ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
+    enames, pending = [n for n in experts if n != 'cls'], []
+    done = lambda t, m: (out/'table2'/t/(f'{m}.jsonl' if m == 'lora' else f'{m}.json')).exists()
     budget = dict(limit={t: len(data[t][1]) for t in data}, k=cem.k, cem=asdict(cem), max_new_tokens=caps, batch_size=a.batch_size,
                   items='the first limit+k test rows minus k few-shot rows (seeded draw); the same items for every method',
                   experts={n: dict(val_score=e.meta.get('val_score'), task=e.meta.get('task'), digest=expert_digest(e)) for n, e in experts.items()},
                   lora=a.lora and Path(a.lora).name)
     rows2, rows3, alphas, conf, wall, heldout = [], [], {}, {}, 0., {}
     for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:
+        if a.collect and not done('heldout', m): pending.append(f'heldout/{m}'); continue
         print(f'== held-out classification / {m} ({len(hrows)} test items of the training tasks)', flush=True)
         heldout[m] = h = heldout_unit(ad, m, hrows, out/'table2'/'heldout'); wall += h['wall_s']
         print(f"   {m}: accuracy {100*h['accuracy']:.1f} on {h['n']}, per task {h['per_source']}", flush=True)
     for t in tasks:
         shots, items = data[t.name]; recs = {}
         for m in methods:
+            if a.collect and (not done(t.name, m) or not done(t.name, 'base')): pending.append(f'{t.name}/{m}'); continue
             print(f'== {t.name} / {m}', flush=True)
             if m == 'lora':
                 lora = lora or load_lora_merged(load_model(a.model)[0], a.lora)
@@ -171,8 +177,9 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
             if m == 'few-shot': alphas[t.name] = info['alpha']
             if m in ('prompt', 'cls'):
                 tp = conf.setdefault(m, ([], [], [])); tp[0].extend([TASK_LABELS[t.name]] * len(recs[m])); tp[1].extend(x['label'] for x in recs[m]); tp[2].extend([t.name] * len(recs[m]))
-            _table2_write(out, rows2, rows3, alphas, conf, ad.names, wall, heldout, model=a.model, budget=budget, seed=a.seed)
-    print(f'wrote {out/"table2.json"}, {out/"table3.json"} and figures')
+            _table2_write(out, rows2, rows3, alphas, conf, enames, wall, heldout, model=a.model, budget=budget, seed=a.seed, units_pending=pending)
+    if a.collect: _table2_write(out, rows2, rows3, alphas, conf, enames, wall, heldout, model=a.model, budget=budget, seed=a.seed, units_pending=pending)
+    print(f'wrote {out/"table2.json"}, {out/"table3.json"} and figures' + (f'; pending: {", ".join(pending)}' if pending else ''))
     return 0
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #17a7ec02

@@ -356,6 +356,7 @@ def table2_parser()->Parser:
     a('--max-new-tokens', default=None, help="(spec) pass-2 cap (default: the task's)")
     _cem_flags(p)
     a('--batch-size', type=positive_int, default=8, help='prompts per generation batch')
+    a('--collect', action='store_true', help='run no unit: write the files from the finished units, listing the others as pending')
     a('--heldout', type=non_negative_int, default=100, help='pass 1 alone (prompt, cls) on this many test items of each training task (0: skip)')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
     a('--seed', type=int, default=0, help='random seed (few-shot draw, CEM and bootstrap)')
