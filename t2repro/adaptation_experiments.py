@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #110ccc42
 from __future__ import annotations
-import time
+import sys, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -18,7 +18,7 @@ from .svf import load_expert
 from .transfer import transfer_experiment
 from .adapt import Adapter, ClsTask, TASK_LABELS, LABELS, confusion_matrix, plot_confusion, classify_eval
 from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, adapt_unit, paired_row, split_few_shot
-from .experiments import slug, results_dir, fail, parse_per_task, config_diff
+from .experiments import slug, results_dir, fail, parse_per_task, config_diff, portable_command
 
 # %% auto #0
 __all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'expert_digest', 'table2_unit_settings', 'check_unit_settings', 'heldout_unit',
@@ -121,6 +121,7 @@ def _table2_write(out, rows2, rows3, alphas, conf, enames, wall, heldout=None, *
         cls.setdefault(m, {})['held_out'] = s = classification_summary(h['true'], h['pred'], [i.split('/')[0] for i in h['ids']])
         figs.append(plot_confusion(s['confusion'], out/'figures'/f'table2_confusion_{m}_heldout.png', title=f'{m} pass 1, held-out training-task items'))
     figs = [str(f.relative_to(out)) for f in figs]
+    kw.setdefault('command', portable_command([x for x in sys.argv if x != '--collect']))   # the command that ran the units
     write_results(out/'table2.json', rows2, wall_time_s=wall, figures=figs, records='table2/TASK/METHOD.jsonl', classification=cls,
                   note='delta: score minus base on the same items, with its paired-bootstrap 95% interval; classification: pass-1 labels '
                        '(prompt: the base model, cls: the classifier expert) on the unseen tasks and on held-out test items of the training tasks', **kw)
