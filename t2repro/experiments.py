@@ -379,9 +379,10 @@ def table1_configs(args, # parsed `t2repro table1` arguments
                   train_limit=spec['train_limit'][t], val_limit=spec['val_limit'][t], val_every=spec['val_every'][t],
                   max_new_tokens=spec['rollout_max_new_tokens'][t], seed=args.seed, val_batch_size=args.eval_batch_size, patience=spec['patience'][t] or 0)
         svf = dict(kw, objective=args.svf_objective, targets=args.targets, kl_coef=args.svf_kl_coef)
-        out[t, 'svf'] = [TrainConfig(**svf, lr=lr) for lr in args.svf_lr]
-        out[t, 'svf-exact'] = [TrainConfig(**svf, lr=lr, mc_grad='exact') for lr in args.svf_lr]
-        out[t, 'lora'] = [lora_train_defaults(**kw, objective=args.lora_objective, lr=lr) for lr in args.lora_lr]
+        svf_lr, lora_lr = (lrs.get(t, lrs['*']) for lrs in (args.svf_lr, args.lora_lr))   # a task's own candidates, else the shared ones
+        out[t, 'svf'] = [TrainConfig(**svf, lr=lr) for lr in svf_lr]
+        out[t, 'svf-exact'] = [TrainConfig(**svf, lr=lr, mc_grad='exact') for lr in svf_lr]
+        out[t, 'lora'] = [lora_train_defaults(**kw, objective=args.lora_objective, lr=lr) for lr in lora_lr]
     return out
 
 # %% ../nbs/12_experiments.ipynb #ee764ec9

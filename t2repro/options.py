@@ -11,7 +11,7 @@ from .tasks import TASKS, get_task
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list', 'int_list',
            'layers_spec', 'OUT_HELP', 'PARSERS', 'source_constant', 'source_fields', 'source_overrides', 'task_name',
-           'task_list', 'per_task', 'folder', 'existing_file', 'Parser', 'eval_parser', 'baseline_parser',
+           'task_list', 'per_task', 'lr_spec', 'folder', 'existing_file', 'Parser', 'eval_parser', 'baseline_parser',
            'train_fields', 'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config', 'params_parser',
            'method_list', 'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser',
            'transfer_parser', 'parser_for']
@@ -101,6 +101,18 @@ def per_task(s:str # 'N' for every task, 'TASK=N' overrides, comma separated; ''
         try: v == 'all' or positive_int(v)
         except argparse.ArgumentTypeError: raise argparse.ArgumentTypeError(f'{part!r} in {s!r}: expected N, all or TASK=N with N a positive integer') from None
     return s
+
+def lr_spec(s:str # e.g. '0.002,0.006,gsm8k=0.006': candidates for every task, TASK=LR gives a task its own
+           )->dict:
+    "`type=` function: learning-rate candidates per task, `{'*': [...], task: [...]}`; a task's `TASK=LR` entries replace the shared list."
+    out = {}
+    for part in filter(None, (p.strip() for p in s.split(','))):
+        k, _, v = part.rpartition('=')
+        if k and k not in TASKS: raise argparse.ArgumentTypeError(f'{k!r} in {s!r} is not one of the tasks {", ".join(TASKS)}')
+        try: out.setdefault(k or '*', []).append(positive_float(v))
+        except argparse.ArgumentTypeError: raise argparse.ArgumentTypeError(f'{part!r} in {s!r}: expected LR or TASK=LR with LR a positive number') from None
+    if '*' not in out: raise argparse.ArgumentTypeError(f'{s!r} has no learning rate for the tasks it does not name')
+    return out
 
 def folder(s:str # a path
           )->str:
@@ -267,8 +279,8 @@ def table1_parser()->Parser:
                     ('max-new-tokens', '', "evaluation generation cap (default: the task's)"),
                     ('rollout-max-new-tokens', '', "REINFORCE rollout length cap (default: the task's)")]:
         a(f'--{k}', type=per_task, default=d, help=f'(spec) {h}')
-    a('--svf-lr', type=float_list, default=str(tf['lr']['default']), help='SVF learning rate; several (comma separated): each is trained, the best by validation kept')
-    a('--lora-lr', type=float_list, default=str(lo['lr']['default']), help='LoRA learning rate(s), chosen as for --svf-lr')
+    a('--svf-lr', type=lr_spec, default=str(tf['lr']['default']), help='SVF learning rate; several (comma separated): each is trained, the best by validation kept; TASK=LR gives a task its own candidates')
+    a('--lora-lr', type=lr_spec, default=str(lo['lr']['default']), help='LoRA learning rate(s), chosen as for --svf-lr')
     a('--svf-kl-coef', type=non_negative_float, default=tf['kl_coef']['default'], help="SVF's KL coefficient λ")
     a('--svf-objective', default=tf['objective']['default'], choices=tf['objective']['choices'], help='SVF training objective')
     a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
