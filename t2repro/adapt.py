@@ -16,9 +16,10 @@ from .evaluate import generate
 from .rl import TrainConfig, train_svf
 
 # %% auto #0
-__all__ = ['LABELS', 'CLASSIFY_SYSTEM', 'DEFAULT_EXPERTS', 'TASK_LABELS', 'CLS_SOURCES', 'as_alpha', 'Decision', 'run_grouped',
-           'parse_label', 'classify_messages', 'chat_prompt', 'Adapted', 'Adapter', 'ClsTask', 'train_cls_expert',
-           'confusion_matrix', 'classify_eval', 'plot_confusion', 'pass_ratio', 'time_passes']
+__all__ = ['LABELS', 'CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'DEFAULT_EXPERTS', 'TASK_LABELS', 'CLS_SOURCES',
+           'as_alpha', 'Decision', 'run_grouped', 'parse_label', 'classify_messages', 'chat_prompt', 'Adapted',
+           'Adapter', 'ClsTask', 'train_cls_expert', 'confusion_matrix', 'classify_eval', 'plot_confusion',
+           'pass_ratio', 'time_passes']
 
 # %% ../nbs/08_adapt.ipynb #924a9b83
 def as_alpha(alpha # K weights, or a (K, N) table of weights per expert × matrix (tensor, array or nested lists)
@@ -82,6 +83,10 @@ Consider the main focus of the question and the skills needed to answer it; if i
 Give your final answer inside \\boxed{}, e.g. \\boxed{reasoning}, in this format:
 Classification: \\boxed{category}"""
 _SYNONYMS = {'other': 'others', 'coding': 'code', 'programming': 'code', 'mathematics': 'math'}
+# pass 1 stops once the label is written (the model often goes on to answer the request): a closed \boxed{...}, or,
+# when parsing leniently, a complete word after "Classification:"; `evaluate.cut_at_stop` keeps the match
+PASS1_STOP = re.compile(r'\\boxed\{[^{}]*\}')
+PASS1_STOP_LENIENT = re.compile(r'(?i:classification)\s*:\s*\**\s*[A-Za-z]+[^A-Za-z]')
 
 def _norm_label(s:str)->str|None:
     s = re.sub(r'\\text(?:bf|tt)?\{([^{}]*)\}', r'\1', s).strip().strip('\'"`.*').strip().lower()
@@ -168,7 +173,8 @@ class Adapter:
         t = time.perf_counter()
         if d.alpha is not None:
             if not self.experts: raise ValueError('a mixture needs experts')
-            if self._mixture is None: self._mixture = Mixture(self.model, self.factors, list(self.experts.values()), self.cfg)
+            if self._mixture is None or self._mixture.dtype != self.model.get_parameter(self._mixture.names[0]).dtype:   # built for these weights' dtype
+                self._mixture = Mixture(self.model, self.factors, list(self.experts.values()), self.cfg)
             self._mixture.set(d.alpha)
         elif d.expert is not None:
             if d.expert not in self.experts: raise ValueError(f'unknown expert {d.expert!r}; experts: {self.names}')
@@ -180,8 +186,8 @@ class Adapter:
         "Give the model its base weights back (bit-identical)."
         restore(self.model)
 
-    def _generate(self, prompts:list, max_new_tokens:int)->list:
-        return self.generate_fn(self.model, self.tok, prompts, max_new_tokens=max_new_tokens, batch_size=self.batch_size, progress=False)
+    def _generate(self, prompts:list, max_new_tokens:int, stop=())->list:
+        return self.generate_fn(self.model, self.tok, prompts, max_new_tokens=max_new_tokens, stop=stop, batch_size=self.batch_size, progress=False)
 
 # %% ../nbs/08_adapt.ipynb #10df374f
 @patch
@@ -191,7 +197,8 @@ def classify(self:Adapter, questions:list, # requests in plain text
     "Pass 1 of the prompt / cls strategies: one label of `LABELS` per request (unparsable: 'others')."
     self.base()
     with (merged(self.model, self.factors, expert.z, self.cfg) if expert is not None else contextlib.nullcontext()):
-        outs = self._generate([chat_prompt(self.tok, classify_messages(q)) for q in questions], self.cls_max_new_tokens)
+        outs = self._generate([chat_prompt(self.tok, classify_messages(q)) for q in questions], self.cls_max_new_tokens,
+                              (PASS1_STOP, PASS1_STOP_LENIENT) if self.lenient_parse else (PASS1_STOP,))
     self.last_pass1 = outs
     return [parse_label(o, self.lenient_parse) or 'others' for o in outs]
 

@@ -13,7 +13,7 @@ from .core import atomic_write_bytes, atomic_save_json, bootstrap_ci, paired_boo
 from .models import DEFAULT_MODEL
 from .svf import Expert, load_expert
 from .tasks import get_task
-from .evaluate import evaluate, load_rows, save_records
+from .evaluate import evaluate, load_rows, save_records, as_dtype
 from .rl import cont_logits, token_logprobs, TrainConfig
 from .adapt import Adapter, Decision, as_alpha, LABELS, DEFAULT_EXPERTS, train_cls_expert
 
@@ -35,6 +35,7 @@ class CEMConfig:
     k:int = 10                # few-shot examples of the target task (removed from its test rows)
     seed:int = 0              # sampling seed (candidates and the few-shot draw)
     loglik_only:bool = False  # score candidates by the answers' log-likelihood only (no generation; a quick demo search)
+    precision:str = 'auto'    # weights during the search: 'auto' (bf16 where the CPU has it, as in evaluation), 'bf16' or 'fp32'
     def __post_init__(self):
         if self.population < 2: raise ValueError(f'CEMConfig.population must be >= 2, got {self.population}')
         if not 0 < self.elite_ratio <= 1: raise ValueError(f'CEMConfig.elite_ratio must be in (0, 1], got {self.elite_ratio}')
@@ -82,6 +83,7 @@ def cem(score_fn, # alpha (1-D tensor in [0, 1]) -> float or tuple (higher is be
     return CEMResult(best, best_s, mean, hist, n)
 
 # %% ../nbs/08a_adapt_run.ipynb #03969f98
+@torch.no_grad()
 @torch.no_grad()
 def answer_loglik(model, tok, # a causal LM and its tokenizer
                   task, # a `t2repro.tasks` task (needs `prompt` and `target`)
@@ -138,8 +140,10 @@ def fit_few_shot(self:Adapter, task, # the target task (or its name)
         self.switch(Decision(task.name, alpha=as_alpha(a.view(shape))))
         return score_fn(self.model, self.tok, task, shots)
     t, w = time.perf_counter(), self.switch_s
-    try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log)
-    finally: self.base()
+    self.base()
+    with as_dtype(self.model, cfg.precision):   # the mixture's precomposed B_k follow (`Adapter.switch`)
+        try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log)
+        finally: self.base()
     res.alpha, res.mean = res.alpha.view(shape), res.mean.view(shape)
     res.seconds, res.switch_s = time.perf_counter() - t, self.switch_s - w
     return res

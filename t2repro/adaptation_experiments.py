@@ -16,13 +16,14 @@ from .evaluate import evaluate, load_rows
 from .lora import load_lora_merged
 from .svf import load_expert
 from .transfer import transfer_experiment
-from .adapt import Adapter, ClsTask, TASK_LABELS, LABELS, confusion_matrix, plot_confusion, classify_eval
+from .adapt import Adapter, ClsTask, TASK_LABELS, DEFAULT_EXPERTS, LABELS, confusion_matrix, plot_confusion, classify_eval
 from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, adapt_unit, paired_row, split_few_shot
-from .experiments import slug, results_dir, fail, parse_per_task, config_diff, portable_command
+from .experiments import slug, results_dir, fail, parse_per_task, config_diff, portable_command, relative
 
 # %% auto #0
-__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'expert_digest', 'table2_unit_settings', 'check_unit_settings', 'heldout_unit',
-           'classification_summary', 'table2_cli', 'check_transfer_unit', 'transfer_unit', 'transfer_cli']
+__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'expert_digest', 'lora_adapter', 'file_digest', 'table2_unit_settings',
+           'check_unit_settings', 'heldout_unit', 'classification_summary', 'table2_cli', 'check_transfer_unit',
+           'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #2c9b2938
 def _table2_parser():
@@ -38,7 +39,7 @@ def table2_inputs(a # parsed `t2repro table2` arguments
     methods = ['base'] + (['lora'] if a.lora else []) + [m for m in methods if m not in ('base', 'lora')]
     bad = [m for m in methods if m not in ('base', 'lora', *STRATEGIES)]
     if bad: raise ValueError(f'unknown methods {bad}: choose from base, lora, {", ".join(STRATEGIES)}')
-    if a.lora and not Path(a.lora).is_dir(): raise FileNotFoundError(f'--lora {a.lora} is not an adapter folder')
+    for t in tasks if a.lora else []: lora_adapter(a.lora, t.name)   # every task finds its adapter
     files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
     experts = load_experts(files) if files else {}
     if 'cls' in methods and 'cls' not in experts: raise ValueError('the cls row needs a classifier expert (task cls) among --experts; or drop it: --methods base,prompt,few-shot')
@@ -62,17 +63,33 @@ def expert_digest(expert # an `Expert`
     for n in sorted(expert.z): h.update(n.encode()); h.update(expert.z[n].float().contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
+def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folder (e.g. results/table1)
+                 task:str # the unseen task to score
+                )->Path:
+    "The adapter scored on `task`: `spec` if it is one, else the Table 1 LoRA of the training task with `task`'s label (MATH ← GSM8K, HumanEval ← MBPP, ARC-Challenge ← ARC-Easy)."
+    p = Path(spec).expanduser()
+    if (p/'adapter_config.json').is_file(): return p
+    src = DEFAULT_EXPERTS.get(TASK_LABELS.get(task, ''), '?'); q = p/src/'lora'/'adapter'
+    if not (q/'adapter_config.json').is_file(): raise FileNotFoundError(f'--lora {spec}: not an adapter folder, nor a Table 1 units folder with {src}/lora/adapter/')
+    return q
+
+def file_digest(path)->str:
+    "A short SHA-256 of a file's bytes."
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
 def table2_unit_settings(a, # parsed `t2repro table2` arguments
                          method:str, # the unit's method
                          shots:list, items:list, # the task's few-shot and scored rows
                          experts:dict, # `{name: Expert}` (the classifier expert named 'cls')
-                         cem:CEMConfig, cap:int|None # the few-shot settings and the pass-2 cap
+                         cem:CEMConfig, cap:int|None, # the few-shot settings and the pass-2 cap
+                         task:str|None=None # the task's name (which adapter --lora gives it)
                         )->dict:
     "What a (task, method) unit's records depend on: a rerun under other settings must not reuse them."
     import hashlib
     ids = lambda rs: hashlib.sha256('\n'.join(str(r['id']) for r in rs).encode()).hexdigest()[:16]
     s = dict(model=a.model, method=method, n=len(items), items=ids(items), max_new_tokens=cap, batch_size=a.batch_size)
-    if method == 'lora': s['lora'] = Path(a.lora).name
+    if method == 'lora': s['lora'] = file_digest(lora_adapter(a.lora, task)/'adapter_model.safetensors')
     if method in STRATEGIES: s['experts'] = {n: expert_digest(e) for n, e in experts.items() if n != 'cls'}
     if method in ('prompt', 'cls'): s['lenient'] = a.lenient
     if method == 'cls': s['cls'] = expert_digest(experts['cls'])
@@ -134,7 +151,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     try:
         tasks, methods, files, data, cem, caps = table2_inputs(a); out = results_dir(a.out)
         ex0 = load_experts(files) if files else {}
-        settings = {(t.name, m): table2_unit_settings(a, m, *data[t.name], ex0, cem, caps[t.name]) for t in tasks for m in methods}
+        settings = {(t.name, m): table2_unit_settings(a, m, *data[t.name], ex0, cem, caps[t.name], t.name) for t in tasks for m in methods}
         hrows = ClsTask(per_source=a.heldout).load('test', a.data_dir) if a.heldout and {'prompt', 'cls'} & set(methods) else []
         for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:   # pass 1 alone on held-out items of the training tasks
             settings['heldout', m] = dict(model=a.model, method=m, n=len(hrows), lenient=a.lenient, batch_size=a.batch_size, **({'cls': expert_digest(ex0['cls'])} if m == 'cls' else {}))
@@ -152,7 +169,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     budget = dict(limit={t: len(data[t][1]) for t in data}, k=cem.k, cem=asdict(cem), max_new_tokens=caps, batch_size=a.batch_size,
                   items='the first limit+k test rows minus k few-shot rows (seeded draw); the same items for every method',
                   experts={n: dict(val_score=e.meta.get('val_score'), task=e.meta.get('task'), digest=expert_digest(e)) for n, e in experts.items()},
-                  lora=a.lora and Path(a.lora).name)
+                  lora=a.lora and {t.name: relative(lora_adapter(a.lora, t.name), out) for t in tasks})
     rows2, rows3, alphas, conf, wall, heldout = [], [], {}, {}, 0., {}
     for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:
         if a.collect and not done('heldout', m): pending.append(f'heldout/{m}'); continue
@@ -165,8 +182,9 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
             if a.collect and (not done(t.name, m) or not done(t.name, 'base')): pending.append(f'{t.name}/{m}'); continue
             print(f'== {t.name} / {m}', flush=True)
             if m == 'lora':
-                lora = lora or load_lora_merged(load_model(a.model)[0], a.lora)
-                res = evaluate(lora, tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
+                if lora is None or lora[0] != lora_adapter(a.lora, t.name):   # this task's adapter, merged into a fresh copy of the model
+                    lora = None; ld = lora_adapter(a.lora, t.name); lora = (ld, load_lora_merged(load_model(a.model)[0], ld))
+                res = evaluate(lora[1], tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
                 recs[m], info = res.records, dict(wall_s=res.seconds)
             else: recs[m], info = adapt_unit(ad, t, m, items, out/'table2'/t.name, shots=shots, cem=cem, max_new_tokens=caps[t.name], log=print)
             r = paired_row(m, t.name, recs[m], recs['base']); rows2.append(r); wall += info.get('wall_s', 0.)

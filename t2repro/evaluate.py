@@ -13,10 +13,10 @@ from .core import atomic_write_bytes, bootstrap_ci
 from .models import contiguous_head
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'StopOnStrings', 'cut_at_stop', 'generate',
-           'generate_ids', 'generate_vllm', 'label_token_ids', 'next_token_logits', 'mc_predict', 'score_sample',
-           'reward', 'EvalResult', 'answer_dist', 'cap_hit_share', 'read_records', 'save_records', 'evaluate',
-           'load_rows', 'with_expert']
+__all__ = ['PRECISIONS', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'StopOnStrings', 'stop_tail', 'stop_hit',
+           'cut_at_stop', 'generate', 'generate_ids', 'generate_vllm', 'label_token_ids', 'next_token_logits',
+           'mc_predict', 'score_sample', 'reward', 'EvalResult', 'answer_dist', 'cap_hit_share', 'read_records',
+           'save_records', 'evaluate', 'load_rows', 'with_expert']
 
 # %% ../nbs/05_evaluate.ipynb #6771878f
 PRECISIONS = ('auto', 'fp32', 'bf16')
@@ -58,25 +58,35 @@ def as_dtype(model, # a torch model
 
 # %% ../nbs/05_evaluate.ipynb #2cf29df2
 class StopOnStrings:
-    "A per-row stopping criterion: a row is done once its generated text contains one of `stop`."
+    "A per-row stopping criterion: a row is done once its generated text contains one of `stop` (see `stop_hit`)."
     def __init__(self, tok, # the tokenizer that decodes the rows
-                 stop, # stop strings
+                 stop, # stop strings or patterns
                  start:int # index of the first generated token (the padded prompt length)
                 ):
         self.tok, self.stop, self.start = tok, [s for s in stop if s], start
-        self.tail = max(map(len, self.stop), default=0) + 8  # tokens: each is at least one character, plus slack
+        self.tail = stop_tail(self.stop)
     def __call__(self, input_ids, scores, **kw):
         done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         for i, row in enumerate(input_ids[:, self.start:]):
-            text = self.tok.decode(row[-self.tail:], skip_special_tokens=True)
-            done[i] = any(s in text for s in self.stop)
+            done[i] = stop_hit(self.tok.decode(row[-self.tail:], skip_special_tokens=True), self.stop)
         return done
 
+def stop_tail(stop)->int:
+    "Tokens of a row's tail to decode when looking for `stop`: each token is at least one character, plus slack."
+    return max((len(getattr(s, 'pattern', s)) for s in stop), default=0) + 8
+
+def stop_hit(text:str, # the decoded tail of a row
+             stop # stop strings, or compiled patterns (`re.compile`) that end a row *after* their match
+            )->bool:
+    "Whether `text` holds a stop string or a match of a stop pattern."
+    return any(s.search(text) is not None if isinstance(s, re.Pattern) else s in text for s in stop if s)
+
 def cut_at_stop(text:str, # a generated text
-                stop=() # stop strings
+                stop=() # stop strings (cut before) or compiled patterns (cut after their first match)
                )->str:
-    "`text` up to (not including) the earliest stop string."
-    return text[:min([text.find(s) for s in stop if s and s in text], default=len(text))]
+    "`text` up to the earliest stop: before a stop string, or after the match of a stop pattern (which is kept)."
+    ends = [m.end() for s in stop if isinstance(s, re.Pattern) and (m := s.search(text))]
+    return text[:min([text.find(s) for s in stop if isinstance(s, str) and s and s in text] + ends, default=len(text))]
 
 # %% ../nbs/05_evaluate.ipynb #ebf14ce2
 def _eos_ids(model, tok)->list:
@@ -134,7 +144,7 @@ class _Row:
     def add(self, t:int):
         self.ids.append(t)
         if t in self.ends: self.done = True
-        elif self.stop and any(s in self.tok.decode(self.ids[-(max(map(len, self.stop)) + 8):], skip_special_tokens=True) for s in self.stop): self.done = True
+        elif self.stop and stop_hit(self.tok.decode(self.ids[-stop_tail(self.stop):], skip_special_tokens=True), self.stop): self.done = True
         elif len(self.ids) >= self.max_new: self.done = self.hit_cap = True
 
 # %% ../nbs/05_evaluate.ipynb #370973e7
@@ -234,8 +244,8 @@ def generate_vllm(model, tok, prompts:list, *, max_new_tokens:int, stop=(),
     with tempfile.TemporaryDirectory() as d:
         model.save_pretrained(d); tok.save_pretrained(d)
         llm = LLM(d, dtype=str(next(model.parameters()).dtype).removeprefix('torch.'), seed=0, **llm_kw)
-        res = llm.generate(list(prompts), SamplingParams(temperature=0., max_tokens=max_new_tokens, stop=[s for s in stop if s]))
-    return [cut_at_stop(r.outputs[0].text, stop) for r in res]
+        res = llm.generate(list(prompts), SamplingParams(temperature=0., max_tokens=max_new_tokens, stop=[s for s in stop if isinstance(s, str) and s]))
+    return [cut_at_stop(r.outputs[0].text, stop) for r in res]   # stop patterns: vLLM runs to the cap, the cut applies them
 
 # %% ../nbs/05_evaluate.ipynb #ac17193b
 def label_token_ids(tok, labels)->list:

@@ -294,20 +294,23 @@ def run_unit(task_name:str, # a task name
                        out=folder/'test.jsonl', progress=False)
     row = dict(res.row(method), **extra, wall_s=round(time.time() - t0, 1))
     atomic_save_json(row, folder/'result.json')
-    if _trained(method) == 'svf': publish_expert(folder)
+    if method != 'base': publish_expert(folder)
     return row
 
-def publish_expert(unit # a finished svf unit's folder (`<out>/table1/<task>/svf`)
+def publish_expert(unit # a finished svf or lora unit's folder (`<out>/table1/<task>/<method>`)
                   )->Path|None:
-    "Copy the unit's chosen expert (the best of its chosen run) to `unit/expert.safetensors`, the path other commands read; idempotent."
+    "Copy the unit's chosen expert or LoRA adapter (the best of its chosen run) to `unit/expert.safetensors` or `unit/adapter/`, the paths other commands read; idempotent."
     unit = Path(unit)
     if not (unit/'result.json').exists(): return None
     r = load_json(unit/'result.json')
-    src = (unit/'train' if len(r.get('lr_candidates') or []) <= 1 else unit/f"train-lr{r['lr']:g}")/'expert.safetensors'
-    dst = unit/'expert.safetensors'
-    if not src.exists(): return None
-    if not dst.exists() or dst.read_bytes() != src.read_bytes(): atomic_write_bytes(dst, src.read_bytes())
-    return dst
+    run = unit/'train' if len(r.get('lr_candidates') or []) <= 1 else unit/f"train-lr{r['lr']:g}"
+    name = 'adapter' if (run/'adapter').is_dir() else 'expert.safetensors'
+    srcs = sorted(f for f in (run/name).iterdir() if f.is_file()) if name == 'adapter' else [run/name]
+    if not srcs or not all(s.exists() for s in srcs): return None
+    for s in srcs:
+        dst = unit/name/s.name if name == 'adapter' else unit/name
+        if not dst.exists() or dst.read_bytes() != s.read_bytes(): atomic_write_bytes(dst, s.read_bytes())
+    return unit/name
 
 def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` returns them
                 units:Path # the units folder (`<units>/<task>/<method>/test.jsonl`)
@@ -480,6 +483,6 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                            '(multiple choice), lora = best adapter by validation score (merged); with several learning rates, each row '
                            'is the candidate with the best validation score (lr_candidates).')
         plot_table1(wd, fig_path, f'{args.model}: Table 1 at CPU scale')
-        if _trained(m) == 'svf': publish_expert(out/t/m)
+        if m != 'base': publish_expert(out/t/m)
     print(f'wrote {res_path} and {fig_path}' if rows else 'no unit is finished: nothing written')
     return 0

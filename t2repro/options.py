@@ -363,7 +363,8 @@ def table2_parser()->Parser:
     a('--methods', default='base,prompt,cls,few-shot', help='comma-separated methods (base is always scored)')
     a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
       'an expert trained on task cls is the classifier expert')
-    a('--lora', default=None, help='a LoRA adapter folder (from t2repro train-lora) scored as the lora row')
+    a('--lora', default=None, help='the lora row: a LoRA adapter folder (from t2repro train-lora) for every task, or a Table 1 units folder (e.g. results/table1) '
+      'where each task gets the LoRA of its training task (math ← gsm8k, humaneval ← mbpp, arc_challenge ← arc_easy)')
     a('--limit', default='20,arc_challenge=100', help='(spec) scored test rows per task')
     a('--max-new-tokens', default=None, help="(spec) pass-2 cap (default: the task's)")
     _cem_flags(p)

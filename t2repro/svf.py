@@ -427,6 +427,8 @@ class Mixture:
         for j, (n, buf) in enumerate(merge_buffers(self.model, self.names).items()): combine(self.B[n], C[j], buf.view(-1), self.fused)
         return self
 
+    @property
+    def dtype(self): return next(iter(self.B.values())).dtype   # of the precomposed B_k
     def restore(self):
         "The base weights back (bit-identical)."
         restore(self.model); return self
