@@ -20,8 +20,8 @@ from .adapt import Adapter, Decision, as_alpha, LABELS, DEFAULT_EXPERTS, train_c
 # %% auto #0
 __all__ = ['STRATEGIES', 'UNSEEN_TASKS', 'CLS_EXPERT', 'CEMConfig', 'CEMResult', 'cem', 'answer_loglik', 'few_shot_score',
            'split_few_shot', 'plot_alpha', 'AdaptResult', 'load_experts', 'adapt_task', 'adapt_prompt',
-           'default_expert_files', 'describe', 'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row',
-           'demo_experts', 'adapt_demo']
+           'best_expert_file', 'default_expert_files', 'describe', 'check_adapt_args', 'adapt_cli', 'adapt_unit',
+           'paired_row', 'demo_experts', 'adapt_demo']
 
 # %% ../nbs/08a_adapt_run.ipynb #d4e0a749
 @dataclass
@@ -291,17 +291,20 @@ UNSEEN_TASKS = ('math', 'humaneval', 'arc_challenge')
 
 CLS_EXPERT = ('results', 'cls', 'expert.safetensors')   # the committed classifier expert (`t2repro train-svf --task cls`)
 
+def best_expert_file(task:str # a training task
+                    )->Path|None:
+    "The committed SVF expert of `task`: Table 1's svf (the paper's REINFORCE) or svf-exact, whichever scored higher on the same validation items (svf on ties), else the smoke run's."
+    pub = [f for f in (repo_path('results', 'table1', task, m, 'expert.safetensors') for m in ('svf', 'svf-exact')) if f.exists()]
+    if pub: return max(pub, key=lambda f: load_expert(f).meta.get('val_score') or 0.)
+    smoke = repo_path('results', 'table1-smoke', task, 'svf', 'train', 'expert.safetensors')
+    return smoke if smoke.exists() else None
+
 def default_expert_files(model_name:str=DEFAULT_MODEL, # the model the experts must belong to
                          with_cls:bool=False # also the committed classifier expert, if there is one
                         )->list:
     "The committed expert of each training task: Table 1's SVF experts (`results/table1/<task>/svf*/expert.safetensors`, the best by validation score), else the smoke run's; default model only."
     if model_name != DEFAULT_MODEL: return []
-    def pick(t):   # svf (the paper's REINFORCE) or svf-exact, whichever scored higher on the same validation items (svf on ties)
-        pub = [f for f in (repo_path('results', 'table1', t, m, 'expert.safetensors') for m in ('svf', 'svf-exact')) if f.exists()]
-        if pub: return max(pub, key=lambda f: load_expert(f).meta.get('val_score') or 0.)
-        smoke = repo_path('results', 'table1-smoke', t, 'svf', 'train', 'expert.safetensors')
-        return smoke if smoke.exists() else None
-    files = [f for f in map(pick, DEFAULT_EXPERTS.values()) if f is not None]
+    files = [f for f in map(best_expert_file, DEFAULT_EXPERTS.values()) if f is not None]
     return files + ([repo_path(*CLS_EXPERT)] if with_cls and repo_path(*CLS_EXPERT).exists() else [])
 
 def describe(d:dict # a `Decision.to_dict` (or a record that carries one)

@@ -17,13 +17,13 @@ from .lora import load_lora_merged
 from .svf import load_expert
 from .transfer import transfer_experiment
 from .adapt import Adapter, ClsTask, TASK_LABELS, DEFAULT_EXPERTS, LABELS, confusion_matrix, plot_confusion, classify_eval
-from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, adapt_unit, paired_row, split_few_shot
+from .adapt_run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, best_expert_file, adapt_unit, paired_row, split_few_shot
 from .experiments import slug, results_dir, fail, parse_per_task, config_diff, portable_command, relative
 
 # %% auto #0
-__all__ = ['TRANSFER_EXPERT', 'table2_inputs', 'expert_digest', 'lora_adapter', 'file_digest', 'table2_unit_settings',
-           'check_unit_settings', 'heldout_unit', 'classification_summary', 'table2_cli', 'check_transfer_unit',
-           'transfer_unit', 'transfer_cli']
+__all__ = ['TRANSFER_TASK', 'table2_inputs', 'expert_digest', 'lora_adapter', 'file_digest', 'table2_unit_settings',
+           'check_unit_settings', 'heldout_unit', 'classification_summary', 'table2_cli', 'transfer_expert_path',
+           'check_transfer_unit', 'transfer_unit', 'transfer_cli']
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #2c9b2938
 def _table2_parser():
@@ -202,7 +202,13 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     return 0
 
 # %% ../nbs/12a_adaptation_experiments.ipynb #17a7ec02
-TRANSFER_EXPERT = ('results', 'table1', 'arc_easy', 'svf', 'expert.safetensors')
+TRANSFER_TASK = 'arc_easy'   # the default expert: the committed one of this task (`adapt_run.best_expert_file`)
+
+def transfer_expert_path(a)->Path:
+    "The expert file a transfer run applies: `--expert`, else the committed ARC-Easy expert."
+    if a.expert: return Path(a.expert)
+    if (f := best_expert_file(TRANSFER_TASK)) is None: raise FileNotFoundError(f'no committed {TRANSFER_TASK} expert in results/: pass --expert')
+    return f
 
 def _transfer_parser():
     "The options of `t2repro transfer` (torch-free, in `t2repro.options`)."
@@ -213,7 +219,7 @@ def _transfer_inputs(a)->tuple:
     "Check everything a transfer run needs without loading weights: `(expert, task, rows, models)`."
     if a.limit is not None and a.limit < 1: raise ValueError(f'--limit must be >= 1, got {a.limit}')
     if a.batch_size < 1: raise ValueError(f'--batch-size must be >= 1, got {a.batch_size}')
-    expert = load_expert(Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT))
+    expert = load_expert(transfer_expert_path(a))
     task = get_task(a.task)
     rows = load_rows(task, a.split, a.limit, a.data_dir)
     models = [m.strip() for m in a.models.split(',') if m.strip()]
@@ -259,7 +265,7 @@ def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
     if a.threads: torch.set_num_threads(a.threads)
     set_seed(a.seed)
     src = expert.meta.get('model') or expert.meta.get('base_model') or 'unknown'
-    exp_path = Path(a.expert) if a.expert else repo_path(*TRANSFER_EXPERT)
+    exp_path = transfer_expert_path(a)
     root = checkout_root()
     budget = dict(expert=str(exp_path.resolve().relative_to(root)) if root and exp_path.resolve().is_relative_to(root) else str(exp_path),
                   expert_task=expert.meta.get('task'), task=task.name, split=a.split, limit=len(rows), rows='first n of the split',

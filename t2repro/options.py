@@ -382,7 +382,7 @@ def transfer_parser()->Parser:
     p = Parser('t2repro transfer', 'Apply an SVF expert to other models: ordered vs shuffled σ on models of its shapes, resampled vs '
                'resampled-shuffled on others, each against its base (resumable).')
     a = p.add_argument
-    a('--expert', default=None, help='expert file (default: the committed ARC-Easy expert of results/table1)')
+    a('--expert', default=None, help='expert file (default: the committed ARC-Easy expert of results/table1, svf or svf-exact by validation score)')
     a('--models', default=f"{source_constant('models', 'DEFAULT_MODEL')},gemma3-270m", help='comma-separated models to apply it to')
     a('--task', default='arc_easy', help='the task scored'); a('--split', default='test', help='its split')
     a('--limit', type=int, default=100, help='first N rows of the split')
