@@ -13,7 +13,7 @@ from .models import DEFAULT_MODEL, load_model, svf_targets
 from .svd import weights_fingerprint, svd_factors, anatomy, summarize, format_table, plot_spectra, plot_rank_energy
 from .tasks import TASKS, get_task
 from .evaluate import evaluate, load_rows, with_expert
-from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged
+from .lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged, portable_adapter
 from .rl import TrainConfig, train_svf
 
 # %% auto #0
@@ -305,11 +305,12 @@ def publish_expert(unit # a finished svf or lora unit's folder (`<out>/table1/<t
     r = load_json(unit/'result.json')
     run = unit/'train' if len(r.get('lr_candidates') or []) <= 1 else unit/f"train-lr{r['lr']:g}"
     name = 'adapter' if (run/'adapter').is_dir() else 'expert.safetensors'
-    srcs = sorted(f for f in (run/name).iterdir() if f.is_file()) if name == 'adapter' else [run/name]
+    srcs = sorted(f for f in (run/name).iterdir() if f.is_file() and f.name != 'README.md') if name == 'adapter' else [run/name]
     if not srcs or not all(s.exists() for s in srcs): return None
     for s in srcs:
         dst = unit/name/s.name if name == 'adapter' else unit/name
         if not dst.exists() or dst.read_bytes() != s.read_bytes(): atomic_write_bytes(dst, s.read_bytes())
+    if name == 'adapter': portable_adapter(unit/name)   # adapters saved before `portable_adapter` named a cache path
     return unit/name
 
 def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` returns them

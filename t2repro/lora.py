@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_lora.ipynb #599c1c77
 from __future__ import annotations
-import os, copy, shutil, tempfile, warnings, contextlib
+import os, copy, json, shutil, tempfile, warnings, contextlib
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
@@ -13,7 +13,8 @@ from .models import svf_targets, TARGET_KINDS
 from .rl import TrainConfig, Learner, train_loop
 
 # %% auto #0
-__all__ = ['LoRAConfig', 'lora_train_defaults', 'lora_param_count', 'LoRALearner', 'train_lora', 'load_lora_merged']
+__all__ = ['LoRAConfig', 'lora_train_defaults', 'lora_param_count', 'LoRALearner', 'train_lora', 'portable_adapter',
+           'load_lora_merged']
 
 # %% ../nbs/07_lora.ipynb #83676538
 @dataclass
@@ -104,7 +105,7 @@ class LoRALearner(Learner):
         "Write the adapter folder (PEFT format + `t2repro.json` metadata) atomically."
         path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-        self.model.save_pretrained(tmp); atomic_save_json(meta, tmp/'t2repro.json')
+        self.model.save_pretrained(tmp); atomic_save_json(meta, tmp/'t2repro.json'); portable_adapter(tmp, meta.get('model'))
         old = path.with_name(f'.{path.name}.old')
         if path.exists(): os.replace(path, old)
         os.replace(tmp, path)
@@ -131,6 +132,18 @@ def train_lora(model, # a transformers causal LM (wrapped in place by PEFT; unlo
     meta = dict(method='lora', model=model_name, lora=asdict(learner.cfg), n_params=sum(p.numel() for p in learner.parameters()))
     try: return train_loop(learner, tok, task, cfg, out_dir, best_name='adapter', last_name='adapter_last', meta=meta, **kw)
     finally: learner.unload()
+
+def portable_adapter(folder, # a PEFT adapter folder
+                     model_name:str|None=None # the base model's preset name or hub id (default: from its `t2repro.json`)
+                    )->Path:
+    "Make an adapter folder machine-independent: the base model named by preset or hub id, not by a local cache path; no generated model card."
+    folder = Path(folder); (folder/'README.md').unlink(missing_ok=True)
+    meta = folder/'t2repro.json'
+    model_name = model_name or (json.loads(meta.read_text()).get('model') if meta.exists() else None)
+    cfg = json.loads((folder/'adapter_config.json').read_text())
+    if model_name and cfg.get('base_model_name_or_path') != model_name:
+        cfg['base_model_name_or_path'] = model_name; atomic_save_json(cfg, folder/'adapter_config.json')
+    return folder
 
 def load_lora_merged(model, # the base model
                      adapter_dir # a folder written by `train_lora`
