@@ -428,7 +428,9 @@ class Mixture:
         return self
 
     @property
-    def dtype(self): return next(iter(self.B.values())).dtype   # of the precomposed B_k
+    def dtype(self):
+        "The dtype of the precomposed B_k (the weights' dtype when they were built, unless `dtype=` said otherwise)."
+        return next(iter(self.B.values())).dtype
     def restore(self):
         "The base weights back (bit-identical)."
         restore(self.model); return self

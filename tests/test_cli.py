@@ -52,7 +52,7 @@ BAD_FLAGS = [
     (['baseline', '--batch-size', '0'], "--batch-size: '0' is not a positive integer"),
     (['table1', '--steps', '0'], "--steps: '0'"),
     (['table1', '--test-limit', 'arc_easy=x'], "--test-limit: 'arc_easy=x'"),
-    (['table1', '--svf-lr', '0'], "--svf-lr: '0' is not a comma-separated list of positive numbers"),
+    (['table1', '--svf-lr', '0'], "--svf-lr: '0' in '0': expected LR or TASK=LR with LR a positive number"),
     (['eval', '--task', 'gsm9k'], "unknown task"),
     (['eval', '--task', 'gsm8k', '--split', 'nope'], "gsm8k: unknown split 'nope'"),
     (['table1', '--methods', 'base,qlora'], 'methods are base, lora, svf'),
