@@ -74,9 +74,9 @@ def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folde
     return q
 
 def file_digest(path)->str:
-    "A short SHA-256 of a file's bytes."
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    "A short digest of a file's bytes (the BLAKE2b that the model cache records, `models._file_digest`)."
+    from t2repro.models import _file_digest
+    return _file_digest(path)[:16]
 
 def table2_unit_settings(a, # parsed `t2repro table2` arguments
                          method:str, # the unit's method
@@ -182,8 +182,8 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
             if a.collect and (not done(t.name, m) or not done(t.name, 'base')): pending.append(f'{t.name}/{m}'); continue
             print(f'== {t.name} / {m}', flush=True)
             if m == 'lora':
-                if lora is None or lora[0] != lora_adapter(a.lora, t.name):   # this task's adapter, merged into a fresh copy of the model
-                    lora = None; ld = lora_adapter(a.lora, t.name); lora = (ld, load_lora_merged(load_model(a.model)[0], ld))
+                ld = lora_adapter(a.lora, t.name)
+                if lora is None or lora[0] != ld: lora = None; lora = (ld, load_lora_merged(load_model(a.model)[0], ld))   # a fresh copy of the model
                 res = evaluate(lora[1], tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
                 recs[m], info = res.records, dict(wall_s=res.seconds)
             else: recs[m], info = adapt_unit(ad, t, m, items, out/'table2'/t.name, shots=shots, cem=cem, max_new_tokens=caps[t.name], log=print)
