@@ -15,6 +15,7 @@ from .core import atomic_write_bytes
 from .models import svf_targets, LAYER_RE
 from .svd import Factors, weights_fingerprint
 from .offload import release_weights, resident_kb
+from .kernels import stream_combine
 
 # %% auto #0
 __all__ = ['EXPERT_FORMAT', 'SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose',
@@ -400,7 +401,7 @@ class Mixture:
                  cfg:SVFConfig|None=None, # renorm or not
                  names:list|None=None, # restrict to these targets (default: all of the experts')
                  dtype=None, # dtype of the precomposed B_k (default: each weight's dtype now; bf16 halves memory and traffic)
-                 fused:bool|None=None # `combine`'s fused kernel (None: automatic)
+                 fused:bool=True # `combine`'s streaming kernel where it applies (False: PyTorch ops)
                 ):
         zs = [e.z if isinstance(e, Expert) else e for e in experts]
         self.names = list(names) if names is not None else _check_same_targets(zs)
@@ -438,8 +439,6 @@ class Mixture:
     def __exit__(self, *exc): self.restore()
     def __repr__(self): return f'Mixture({self.K} experts over {len(self.names)} matrices)'
 
-_fused_kernel = None   # `combine`'s compiled kernel; False once compiling failed
-def _combine_fused(B, c, out): out.copy_(sum(c[k] * B[k].float() for k in range(B.shape[0])))   # fp32 accumulation, one rounding
 def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks; a wider scratch when out is narrower than B
     wide = torch.promote_types(B.dtype, out.dtype); tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)
     for s in range(0, out.numel(), chunk):
@@ -452,15 +451,12 @@ def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks
 def combine(B:torch.Tensor, # (K, D): K flattened matrices
             c, # K multipliers
             out:torch.Tensor, # (D,) contiguous, on B's device: receives Σ_k c_k B_k
-            fused:bool|None=None # the compiled one-pass kernel (None: for D ≥ 2²⁰ on the CPU unless T2REPRO_COMPILE=0)
+            fused:bool=True # `kernels.stream_combine` where it applies (CPU, fp32/bf16, a C compiler); False: PyTorch ops
            )->torch.Tensor:
-    "`out ← Σ_k c_k B_k` in one pass over memory: a compiled fused kernel, or eager ops in cache-sized chunks."
-    global _fused_kernel; c = [float(x) for x in c]
+    "`out ← Σ_k c_k B_k` in one pass over memory: the streaming C kernel, or eager ops in cache-sized chunks."
+    c = [float(x) for x in c]
     if B.dim() != 2 or len(c) != B.shape[0] or out.shape != (B.shape[1],): raise ValueError(f'combine: B {tuple(B.shape)}, {len(c)} multipliers, out {tuple(out.shape)} do not fit')
-    if fused is None: fused = out.numel() >= 1 << 20 and B.device.type == 'cpu' and os.environ.get('T2REPRO_COMPILE', '1') != '0'
-    if fused and _fused_kernel is not False:
-        try: _fused_kernel = _fused_kernel or torch.compile(_combine_fused, dynamic=True); _fused_kernel(B, torch.tensor(c), out); return out
-        except Exception as e: warnings.warn(f'combine: no fused kernel ({type(e).__name__}: {str(e)[:200]}); using eager chunks'); _fused_kernel = False
+    if fused and stream_combine(B, c, out) is not None: return out
     _combine_eager(B, c, out); return out
 
 # %% ../nbs/02_svf.ipynb #7a19838e
