@@ -8,7 +8,7 @@ import ctypes, hashlib, os, platform, shutil, subprocess, tempfile, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
-from .core import cache_dir
+from .core import cache_dir, atomic_write_bytes
 
 # %% auto #0
 __all__ = ['kernel', 'stream_combine']
@@ -87,7 +87,7 @@ def _load():
             (Path(d)/'combine.c').write_text(_SRC)
             r = subprocess.run([cc, *flags, 'combine.c', '-o', 'combine.so'], cwd=d, capture_output=True, text=True)
             if r.returncode: raise RuntimeError(f'{cc} failed: {r.stderr.strip()[:300]}')
-            tmp = lib.with_name(f'{lib.name}.{os.getpid()}.tmp'); shutil.copyfile(Path(d)/'combine.so', tmp); os.replace(tmp, lib)
+            atomic_write_bytes(lib, (Path(d)/'combine.so').read_bytes())
     f = ctypes.CDLL(str(lib)).t2_combine
     i64, vp = ctypes.c_int64, ctypes.c_void_p
     f.argtypes, f.restype = [vp, ctypes.c_int, i64, i64, vp, vp, ctypes.c_int, i64, i64], None

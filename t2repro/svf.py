@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_svf.ipynb #c6be0029
 from __future__ import annotations
-import os, json, warnings
+import json, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
