@@ -1,12 +1,12 @@
-"""Transformer²'s two passes (`t2repro.adapt`) on a tiny model: dispatch of a mixed batch, exact restore, bad input."""
+"""Transformer²'s two passes (`t2repro.adapt.adapter`) on a tiny model: dispatch of a mixed batch, exact restore, bad input."""
 import json, os, subprocess, sys
 import pytest, torch
-from t2repro.models import tiny_model, svf_targets
-from t2repro.svd import svd_factors
-from t2repro.svf import Expert, merged, mix, SVF, save_expert
-from t2repro.evaluate import generate
-from t2repro.adapt import Adapter, Decision, chat_prompt
-from t2repro.adapt_run import CEMConfig, adapt_task
+from t2repro.base.models import tiny_model, svf_targets
+from t2repro.weights.svd import svd_factors
+from t2repro.weights.svf import Expert, merged, mix, SVF, save_expert
+from t2repro.tasks.evaluate import generate
+from t2repro.adapt.adapter import Adapter, Decision, chat_prompt
+from t2repro.adapt.run import CEMConfig, adapt_task
 
 @pytest.fixture(scope='module')
 def setup():
@@ -87,7 +87,7 @@ def test_error_mid_pass_restores(setup):
 # --- `t2repro adapt` as a user runs it: a subprocess on tiny-qwen2 with experts made here ---
 def _cli(*args, cwd=None):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    return subprocess.run([sys.executable, '-c', 'import sys; from t2repro.cli import main; sys.exit(main(sys.argv[1:]))', 'adapt', *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    return subprocess.run([sys.executable, '-c', 'import sys; from t2repro.interface.cli import main; sys.exit(main(sys.argv[1:]))', 'adapt', *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
 
 @pytest.fixture(scope='module')
 def tiny_experts(tmp_path_factory):

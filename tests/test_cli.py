@@ -4,9 +4,9 @@ flags refused, results in runs/ with no machine path. Tiny models only."""
 import io, os, sys, json, time, pickle, shutil, contextlib, subprocess
 from pathlib import Path
 import pytest
-import t2repro.cli as cli
-from t2repro.cli import COMMANDS, main
-from t2repro.options import PARSERS, parser_for
+import t2repro.interface.cli as cli
+from t2repro.interface.cli import COMMANDS, main
+from t2repro.base.options import PARSERS, parser_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ['--model', 'tiny-qwen2']
@@ -77,11 +77,11 @@ def test_every_option_documented(cmd):
     rc, out, err = run(cmd, '--help')
     assert rc == 0 and f't2repro {cmd}' in out
 
-# 3. --help answers without importing torch, for every command (all but sandbox, itself torch-free, parse in t2repro.options)
+# 3. --help answers without importing torch, for every command (all but sandbox, itself torch-free, parse in t2repro.base.options)
 def test_every_command_has_a_torch_free_parser():
     assert set(COMMANDS) - set(PARSERS) == {'sandbox'} and set(PARSERS) <= set(COMMANDS)
 
-HELP = ("import sys, time; t = time.time(); from t2repro.cli import main\n"
+HELP = ("import sys, time; t = time.time(); from t2repro.interface.cli import main\n"
         "try: main([sys.argv[1], '--help'])\nexcept SystemExit: pass\n"
         "print('RESULT', 'torch' in sys.modules, round(time.time() - t, 3), file=sys.stderr)")
 
@@ -104,7 +104,7 @@ def test_user_error_one_line_bug_traceback(monkeypatch):
         rc, out, err = run(*cmd, '--model', 'no-such-model')
         one_line_error(rc, err, "unknown model 'no-such-model'")
     assert not Path('no-such-run').exists()
-    import t2repro.commands as C
+    import t2repro.interface.commands as C
     def boom(argv): raise OSError('disk says no\nsecond line')
     monkeypatch.setattr(C, 'params_cli', boom)
     assert one_line_error(*run('params')[::2]) == 't2repro params: error: disk says no second line'
@@ -144,8 +144,8 @@ def test_data_dir_and_env(data, tmp_path, how):
 @pytest.fixture(scope='module')
 def experts(tmp_path_factory):
     import torch
-    from t2repro.models import tiny_model, svf_targets
-    from t2repro.svf import Expert, save_expert, SVFConfig
+    from t2repro.base.models import tiny_model, svf_targets
+    from t2repro.weights.svf import Expert, save_expert, SVFConfig
     from safetensors.torch import save_file
     d = tmp_path_factory.mktemp('experts')
     m, _ = tiny_model('qwen2')
@@ -168,7 +168,7 @@ BAD_EXPERTS = [('truncated', 'not a readable safetensors file'), ('random', 'not
 
 @pytest.mark.parametrize('name,why', BAD_EXPERTS)
 def test_bad_expert_before_weights(experts, monkeypatch, name, why):
-    import t2repro.commands as C
+    import t2repro.interface.commands as C
     def no_weights(*a, **k): raise AssertionError('the weights were loaded before the expert was checked')
     monkeypatch.setattr(C, 'load_model', no_weights)
     rc, out, err = run('eval', *TINY, '--task', 'arc_easy', '--expert', str(experts/f'{name}.safetensors'))
@@ -199,8 +199,8 @@ def test_resume_other_flags_refused(tmp_path):
 
 # 8. runs/ by default, `--out results` for the committed files; no machine path in a results file
 def test_default_out_is_runs():
-    from t2repro.experiments import results_dir
-    from t2repro.core import repo_path
+    from t2repro.experiments.tables import results_dir
+    from t2repro.base.core import repo_path
     for cmd in ('baseline', 'table1', 'eval'):
         assert parser_for(cmd).get_default('out') is None and 'runs/' in ' '.join(parser_for(cmd).format_help().split())
     assert results_dir(None, 'runs') == repo_path('runs') and results_dir('results') == Path('results')

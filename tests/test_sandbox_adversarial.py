@@ -1,4 +1,4 @@
-"""Adversarial tests for `t2repro.sandbox`: every attack of the threat model in `nbs/04_sandbox.ipynb`.
+"""Adversarial tests for `t2repro.tasks.sandbox`: every attack of the threat model in `nbs/33_sandbox.ipynb`.
 
 Each attack program tries something hostile and then *claims success*: its tests assert that the attack worked.
 So a sample that passes would mean the attack worked (or the completion marker was fooled). Every test checks that
@@ -9,7 +9,7 @@ import os, sys, json, time, socket, signal, hashlib, subprocess, tempfile, shuti
 from pathlib import Path
 import pytest
 from t2repro import sandbox
-from t2repro.sandbox import Verdict, run_program, run_many, isolation_level, sandbox_cli
+from t2repro.tasks.sandbox import Verdict, run_program, run_many, isolation_level, sandbox_cli
 
 LEVEL = isolation_level()
 DROP = sandbox._DROP[LEVEL]
@@ -338,7 +338,7 @@ def test_run_many_isolates_failures(sentinel):
     assert [v.passed for v in vs] == [True, False, False, False, False, False, True]
 
 def run_cli(*args, timeout=30):
-    code = 'from t2repro.sandbox import sandbox_cli; sandbox_cli()'
+    code = 'from t2repro.tasks.sandbox import sandbox_cli; sandbox_cli()'
     return subprocess.run([sys.executable, '-c', code, *args], capture_output=True, text=True, timeout=timeout)
 
 def test_cli(tmp_path):
@@ -384,7 +384,7 @@ def test_kill_parent_under_every_level(level, drop):
 
 def test_forced_fallback_by_env():
     "T2REPRO_SANDBOX=unshare starts the search at the fallback; the verdict says which level ran, and the attack still fails."
-    code = ('import json; from t2repro.sandbox import run_program, isolation_level\n'
+    code = ('import json; from t2repro.tasks.sandbox import run_program, isolation_level\n'
             f'v = run_program({KILL_PARENT!r}, "assert True\\n"); print(json.dumps([isolation_level(), v.passed, v.isolation]))')
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, T2REPRO_SANDBOX='unshare'))

@@ -1,10 +1,10 @@
-"Tests of t2repro.tasks beyond the notebook: the data folder, the reference programs pass their tests (body-only completions through the sandbox), the hub path, the interface."
+"Tests of t2repro.tasks.registry beyond the notebook: the data folder, the reference programs pass their tests (body-only completions through the sandbox), the hub path, the interface."
 import gzip, hashlib, json, os, re, shutil, subprocess, sys, tempfile, textwrap
 from pathlib import Path
 import pytest
 from t2repro import tasks
-from t2repro.core import data_dir, repo_path
-from t2repro.tasks import TASKS, get_task, Task
+from t2repro.base.core import data_dir, repo_path
+from t2repro.tasks.registry import TASKS, get_task, Task
 
 DATA = repo_path('data')
 needs_data = pytest.mark.skipif(not DATA.is_dir() and data_dir() is None, reason='neither a checkout with data/ nor $T2REPRO_DATA')
@@ -38,7 +38,7 @@ def test_humaneval_references_pass():
 @needs_data
 def test_body_only_completions_in_the_sandbox():
     "A completion that is only the function body (indented or not) passes when right and fails when wrong."
-    from t2repro.sandbox import run_many
+    from t2repro.tasks.sandbox import run_many
     he = get_task('humaneval'); rows = he.load('test')[:6]
     good = [he.test_program(r, b) for r in rows for b in (r['canonical_solution'], textwrap.dedent(r['canonical_solution']))]
     bad = [he.test_program(r, '    return None\n') for r in rows]
@@ -68,7 +68,7 @@ def test_reference_rate(name, split, lo):
 
 def test_registry_and_interface():
     assert list(TASKS)[:6] == ['gsm8k', 'math', 'mbpp', 'humaneval', 'arc_easy', 'arc_challenge']
-    assert set(list(TASKS)[6:]) <= {'cls'}   # the classifier expert's task registers itself once t2repro.adapt is imported
+    assert set(list(TASKS)[6:]) <= {'cls'}   # the classifier expert's task registers itself once t2repro.adapt.adapter is imported
     assert get_task('cls').name == 'cls' and 'cls' in TASKS   # ... which get_task('cls') does
     for t in TASKS.values():
         assert isinstance(t, Task) and t.kind in ('gen', 'mc', 'code') and t.max_new_tokens > 0 and isinstance(t.stop, list)
@@ -77,7 +77,7 @@ def test_registry_and_interface():
     with pytest.raises(NotImplementedError, match='sandbox'): get_task('mbpp').reward({}, 'x')
 
 def test_prompt_with_tiny_tokenizer():
-    from t2repro.models import tiny_tokenizer
+    from t2repro.base.models import tiny_tokenizer
     tok = tiny_tokenizer()
     row = dict(id='x', question='Which is a gas?', choices=['ice', 'steam', 'rock'], labels=['A', 'B', 'C'], answer='B')
     p = get_task('arc_easy').prompt(row, tok)
@@ -126,7 +126,7 @@ def test_env_var_data_folder(tmp_path):
     "$T2REPRO_DATA is used (in a fresh process, as a command would), and it wins over the checkout's data/."
     d = _copy(tmp_path, 'gsm8k')
     lines = (d/'gsm8k'/'test.jsonl').read_text().splitlines()[:7]; (d/'gsm8k'/'test.jsonl').write_text('\n'.join(lines) + '\n')
-    code = 'from t2repro.tasks import get_task; from t2repro.core import data_dir; print(data_dir(), len(get_task("gsm8k").load("test")))'
+    code = 'from t2repro.tasks.registry import get_task; from t2repro.base.core import data_dir; print(data_dir(), len(get_task("gsm8k").load("test")))'
     env = dict(os.environ, T2REPRO_DATA=str(d), PYTHONPATH=str(repo_path()))
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -1,9 +1,9 @@
 "Cross-family, cross-shape transfer on tiny models (qwen2 → gemma3) and the errors that name what differs."
 import pytest, torch
-from t2repro.models import tiny_model, svf_targets
-from t2repro.svd import svd_factors
-from t2repro.svf import Expert, merged
-from t2repro.transfer import transfer, match_targets, target_key
+from t2repro.base.models import tiny_model, svf_targets
+from t2repro.weights.svd import svd_factors
+from t2repro.weights.svf import Expert, merged
+from t2repro.ext.transfer import transfer, match_targets, target_key
 
 def _expert(model):
     return Expert({n: torch.linspace(0.1, 0.9, min(model.get_parameter(n).shape)) for n in svf_targets(model, 'mlp')},
@@ -42,7 +42,7 @@ def test_shuffled_keeps_values():
 def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
     "Bad input to `t2repro transfer` stops with exit status 2 and a one-line error, before any weights load."
     import time
-    from t2repro.adaptation_experiments import transfer_cli
+    from t2repro.experiments.adaptation import transfer_cli
     for argv, msg in [(['--expert', str(tmp_path/'missing.safetensors')], 'does not exist'), (['--task', 'chess'], 'chess'),
                       (['--limit', '0'], '--limit'), (['--models', 'no-such-model'], 'no-such-model')]:
         t0 = time.time(); rc = transfer_cli(argv); err = capsys.readouterr().err
@@ -51,6 +51,6 @@ def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
 
 def test_gemma_preset_resolves_offline():
     "gemma3-270m resolves to the PyPI package path (never the hub), like the embedded default."
-    from t2repro.models import resolve_model, PRESETS
+    from t2repro.base.models import resolve_model, PRESETS
     assert resolve_model('gemma3-270m') == ('embedded', 'gemma3-270m', True)
     assert PRESETS['gemma3-270m'].family == 'gemma3'

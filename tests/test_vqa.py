@@ -1,6 +1,6 @@
 "The VQA accuracy and normalisation on cases from the official evaluation, the reward, and the offline loaders."
 import os, time, pytest
-from t2repro.vqa import normalize_answer, vqa_accuracy, vqa_reward, synthetic_vqa, load_vqa
+from t2repro.ext.vqa import normalize_answer, vqa_accuracy, vqa_reward, synthetic_vqa, load_vqa
 
 @pytest.mark.parametrize('raw,norm', [('Two', '2'), ('the cat.', 'cat'), ("isnt", "isn't"), ('yes!', 'yes'),
                                       ('10:30', '10:30'), ('1,500', '1500'), ('ten dollars', '10 dollars'),
@@ -30,10 +30,10 @@ def test_offline_loader_error(monkeypatch):
 def test_tiny_llava_svf_step_evaluation_adaptation():
     "The whole VQA path on the tiny LLaVA-Next: an SVF REINFORCE step, evaluation, few-shot α; base weights untouched."
     import torch
-    from t2repro.models import tiny_model
-    from t2repro.svd import svd_factors
-    from t2repro.svf import Expert
-    from t2repro.vqa import tiny_processor, vqa_targets, train_vqa, VQAConfig, evaluate_vqa, adapt_alpha
+    from t2repro.base.models import tiny_model
+    from t2repro.weights.svd import svd_factors
+    from t2repro.weights.svf import Expert
+    from t2repro.ext.vqa import tiny_processor, vqa_targets, train_vqa, VQAConfig, evaluate_vqa, adapt_alpha
     m, tok = tiny_model('llava-next'); proc = tiny_processor(m, tok)
     F = svd_factors(m, vqa_targets(m), cache=False)
     W0 = {n: m.get_parameter(n).detach().clone() for n in F}
@@ -51,10 +51,10 @@ def test_tiny_llava_svf_step_evaluation_adaptation():
 def test_sharded_tiny_model_matches_unsharded(tmp_path):
     "The 70B recipe's code path on a tiny Llama: balanced device map, accelerate dispatch with a disk-offloaded layer, SVF live and merged."
     import torch
-    from t2repro.models import tiny_model, svf_targets
-    from t2repro.svd import svd_factors
-    from t2repro.svf import SVF, SVFConfig, merged
-    from t2repro.bigmodels import balanced_device_map, relabel, dispatch, factors_to_devices
+    from t2repro.base.models import tiny_model, svf_targets
+    from t2repro.weights.svd import svd_factors
+    from t2repro.weights.svf import SVF, SVFConfig, merged
+    from t2repro.ext.bigmodels import balanced_device_map, relabel, dispatch, factors_to_devices
     sh, _ = tiny_model('llama', num_hidden_layers=4); ref, _ = tiny_model('llama', num_hidden_layers=4)
     tn = svf_targets(sh, 'mlp', 'half')
     dm = relabel(balanced_device_map(sh, 2, tn), {0: 'cpu', 1: 'cpu'}); dm['model.layers.1'] = 'disk'

@@ -89,7 +89,7 @@ def test_import_every_module_from_wheel(wheel_env):
 
 def test_data_from_wheel(wheel_env):
     "Outside a checkout the installed package has no data folder (the tasks use the hub); $T2REPRO_DATA points to one."
-    code = ("import t2repro.core as c, t2repro.tasks as t\n"
+    code = ("import t2repro.base.core as c, t2repro.tasks.registry as t\n"
             "d = c.data_dir(); print(d)\n"
             "if d is not None: print(len(t.get_task('humaneval').load('test')))")
     r = _run(wheel_env, wheel_env['py'], '-c', code)

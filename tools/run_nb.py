@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Execute notebooks in place (every cell, `#| slow` ones included) so their outputs show in the docs.
 
-Usage: python tools/run_nb.py nbs/01_svd.ipynb [more.ipynb ...] [--skip-flags gpu] [--keep-flags slow]
+Usage: python tools/run_nb.py nbs/10_svd.ipynb [more.ipynb ...] [--skip-flags gpu] [--keep-flags slow]
 Cells marked `#| eval: false` are skipped, as nbdev does. `--skip-flags` cells are skipped and lose their outputs;
 `--keep-flags` cells are skipped and keep the outputs they have (to refresh a notebook's quick cells only). Outputs are written back and then cleaned with nbdev_clean.
 """

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Split notebook cells that mix top-level imports with other code into an import cell followed by the rest.
 nbdev's docs processing runs import cells on their own, so a mixed cell fails out of context (see the nbdev FAQ).
-Usage: python tools/split_imports.py nbs/01_svd.ipynb [...]"""
+Usage: python tools/split_imports.py nbs/10_svd.ipynb [...]"""
 import re, sys, copy
 from execnb.nbio import read_nb, write_nb
 
