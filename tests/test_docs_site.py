@@ -62,7 +62,8 @@ def _free_port():
 PROBE = """return {title: document.title, h1: (document.querySelector('h1.title') || {}).textContent || '',
   imgs: Array.from(document.images).map(i => ({src: i.getAttribute('src') || '', loaded: i.complete && i.naturalWidth > 0})),
   tables: document.querySelectorAll('table').length,
-  nav: Array.from(document.querySelectorAll('nav.sidebar a')).map(a => a.getAttribute('href'))};"""
+  nav: Array.from(document.querySelectorAll('nav.sidebar a')).map(a => a.getAttribute('href')),
+  sections: Array.from(document.querySelectorAll('nav.sidebar li.section')).map(li => li.textContent)};"""
 
 class WebDriver:
     "Just enough of the W3C WebDriver protocol, spoken to chromedriver over HTTP."
@@ -135,6 +136,8 @@ def test_index_in_browser(server, browser):
     assert info['h1'].strip() and 't2repro' in info['title'], info
     hrefs = [h for h in info['nav'] if h.endswith('.html')]
     assert len(hrefs) >= 3, info['nav']  # the sidebar links every notebook, in notebook order
+    heads = [x.split(':')[0] for x in info['sections']]  # grouped under the layers, bottom to top
+    assert heads[:2] == ['Base', 'Weights'] and 'Adaptation' in heads and heads.index('Training') < heads.index('Adaptation'), info['sections']
     for h in hrefs:  # and every link resolves
         with urllib.request.urlopen(f'{server}/{h}', timeout=30) as r: assert r.status == 200, h
 

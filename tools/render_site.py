@@ -11,7 +11,7 @@ fallback for machines without Quarto. It runs the same processing as `nbdev_proc
 hidden cells removed, doc links), but without nbdev's attempt to install Quarto (which, with no Quarto, runs
 `sudo dpkg -i ...` and then `pip install -e ".[dev]"`), and renders:
 - one page per notebook, named by its frontmatter `output-file` (e.g. `core.html`), with the sidebar of `sidebar.yml`
-  (notebook order), a table of contents, highlighted code and every output: PNG/JPEG figures inline as data URIs,
+  (notebook order, grouped under one heading per layer), a table of contents, highlighted code and every output: PNG/JPEG figures inline as data URIs,
   SVG inline, DataFrame HTML and markdown tables as <table>, text and errors as <pre>;
 - Quarto cell options honoured: `#| echo: false` (output only), `#| include: false` (nothing), `#| output: false`;
 - `index.html` from `index.ipynb` (the README), or a list of the notebooks if there is none;
@@ -146,6 +146,27 @@ def _sidebar_files(proc: Path) -> list:
         if files: return files
     return sorted((p.relative_to(proc).as_posix() for p in proc.rglob('*.ipynb')), key=lambda f: (not f.startswith('index.'), f))
 
+LAYERS = {'0': 'Base: files, runtime, config, models', '1': 'Weights: SVD, SVF, the switch', '2': 'Engine: generation',
+          '3': 'Tasks and scoring', '4': 'Training', '5': 'Adaptation', '6': 'Extensions', '7': 'Experiments',
+          '8': 'Interface', '9': 'Interface'}  # a notebook's tens digit is its layer (tests/test_layers.py)
+
+def layer_of(src) -> str|None:
+    "The layer heading of a notebook file named `NN_name.ipynb`, None for unnumbered ones (index)."
+    m = re.match(r'(\d)\d[a-z]?_', Path(src).name) if src else None
+    return LAYERS.get(m.group(1)) if m else None
+
+def _nav_items(pages, current, depth) -> str:
+    "Sidebar list items: one heading per layer, then its pages in notebook order."
+    items, last = [], None
+    for q in pages:
+        sec = layer_of(q['src'])
+        if sec and sec != last:
+            items.append(f'<li class="section">{html.escape(sec)}</li>')
+            last = sec
+        active = ' class=active' if q is current else ''
+        items.append(f'<li><a href="{depth}{q["out"]}"{active}>{html.escape(q["title"])}</a></li>')
+    return ''.join(items)
+
 def _page(site_title, title, description, body, toc, nav, mathjax) -> str:
     "One HTML page: head, sidebar, title block (description already rendered as inline HTML), table of contents, body."
     mj = f'<script>MathJax={{tex:{{inlineMath:[["\\\\(","\\\\)"]]}}}}</script><script defer src="{mathjax}"></script>' if mathjax else ''
@@ -184,7 +205,7 @@ def render_site(proc='_proc', # nbdev's processed notebooks (`nbdev_proc_nbs` ou
     (out/'style.css').write_text(CSS)
     for p in pages:
         depth = '../' * (len(Path(p['out']).parts) - 1)
-        items = ''.join(f'<li><a href="{depth}{q["out"]}"{" class=active" if q is p else ""}>{html.escape(q["title"])}</a></li>' for q in pages)
+        items = _nav_items(pages, p, depth)
         nav = f'<nav class="sidebar"><a class="site" href="{depth}index.html">{html.escape(site_title)}</a><ul>{items}</ul></nav>'
         if p['nb'] is None:
             body = '<ul class="listing">' + ''.join(f'<li><a href="{q["out"]}">{html.escape(q["title"])}</a> — {r.md.renderInline(str(q["fm"].get("description", "")))}</li>'
