@@ -151,3 +151,12 @@ def test_options_need_no_torch_and_parse_no_source():
     assert out.stdout.split() == ['False', 'False']
     text = (ROOT/'t2repro'/'base'/'options.py').read_text()
     assert not any(s in text for s in ('ast.parse', 'find_spec', 'tokenize', 'getsource'))
+
+
+def test_index_map_lists_every_notebook():
+    "The README's map (nbs/index.ipynb) is what `tools/notebook_map.py` writes for today's notebooks."
+    sys.path.insert(0, str(ROOT/'tools'))
+    import notebook_map
+    cell = next(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells']
+                if ''.join(c['source']).startswith(notebook_map.HEADING))
+    assert cell == notebook_map.map_markdown(notebook_map.notebook_rows()), 'run python tools/notebook_map.py'
