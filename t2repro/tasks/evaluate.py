@@ -83,6 +83,7 @@ class EvalResult:
         if self.pred_dist is not None: s += f' predicted {self.pred_dist} gold {self.gold_dist}'
         return s + (f' cap hit {100*self.cap_hit:.0f}%' if self.cap_hit is not None else '')
 
+# %% ../../nbs/34_evaluate.ipynb #80173801
 def answer_dist(records:list, # evaluation records
                 key:str='answer' # 'answer' (predicted) or 'target' (gold)
                )->dict:
@@ -123,6 +124,7 @@ def _mc_batch(model, tok, task, rows, batch_size):
                    for p, c, s in zip(preds, correct, scores)]
 
 # %% ../../nbs/34_evaluate.ipynb #c516dd19
+# one function over 40 lines: resume, batching, judging and records must share its state
 def evaluate(model, tok, # a causal LM and its tokenizer (with an expert merged in, if any)
              task, # a `t2repro.tasks.registry` task
              rows:list, # rows to score (dicts with an "id")

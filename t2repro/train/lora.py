@@ -47,6 +47,7 @@ def lora_param_count(model, # any model (meta is fine); not modified
     return (n, closed) if breakdown else n
 
 # %% ../../nbs/43_lora.ipynb #bef3ebf7
+# over 40 lines: one class, the whole learner interface of `41_loop` (a class lives in one cell)
 class LoRALearner(Learner):
     "The learner interface of `41_loop` over a PEFT LoRA adapter."
     def __init__(self, model, # a transformers causal LM (wrapped in place by PEFT)

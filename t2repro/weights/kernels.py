@@ -15,6 +15,7 @@ from ..base.runtime import cpu_flags
 __all__ = ['kernel', 'stream_combine']
 
 # %% ../../nbs/12_kernels.ipynb #252e2981
+# over 40 lines: the C source is one string
 _SRC = r'''
 #include <stdint.h>
 #include <string.h>
