@@ -9,7 +9,10 @@ STEPS = 6
 ARGS = ['--model', 'tiny-qwen2', '--task', 'arc_easy', '--steps', str(STEPS), '--batch-size', '4', '--micro-batch', '2',
         '--train-limit', '8', '--val-limit', '4', '--val-every', '3', '--seed', '3']
 
-def _cmd(out): return [shutil.which('t2repro') or 't2repro', 'train-svf', *ARGS, '--out', str(out)]
+# the CLI of this checkout (an installed `t2repro` script may belong to another tree), as `tests/test_adapt.py` runs it
+MAIN = 'import sys; from t2repro.interface.cli import main; sys.exit(main(sys.argv[1:]))'
+
+def _cmd(out): return [sys.executable, '-c', MAIN, 'train-svf', *ARGS, '--out', str(out)]
 
 def _env(tmp):
     env = dict(os.environ, T2REPRO_CACHE=str(tmp/'cache'), PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')

@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 from ..base.core import atomic_save_json, set_seed
 from ..base.models import svf_targets, TARGET_KINDS
-from .rl import TrainConfig, Learner, train_loop
-from ..base.config import LoRAConfig, lora_train_defaults
+from .loop import Learner, train_loop
+from ..base.config import TrainConfig, LoRAConfig, lora_train_defaults
 
 # %% auto #0
 __all__ = ['lora_param_count', 'LoRALearner', 'train_lora', 'portable_adapter', 'load_lora_merged']
@@ -36,7 +36,8 @@ def lora_param_count(model, # any model (meta is fine); not modified
     mods = _lora_modules(model, cfg.targets, layers)
     closed = {}
     for n in mods:
-        lin = model.get_submodule(n); k = n.rsplit('.', 1)[-1]
+        lin = model.get_submodule(n)
+        k = n.rsplit('.', 1)[-1]
         closed[k] = closed.get(k, 0) + cfg.r * (lin.in_features + lin.out_features)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -46,14 +47,16 @@ def lora_param_count(model, # any model (meta is fine); not modified
     return (n, closed) if breakdown else n
 
 # %% ../../nbs/43_lora.ipynb #bef3ebf7
+# over 40 lines: one class, the whole learner interface of `41_loop` (a class lives in one cell)
 class LoRALearner(Learner):
-    "The learner interface of `40_rl` over a PEFT LoRA adapter."
+    "The learner interface of `41_loop` over a PEFT LoRA adapter."
     def __init__(self, model, # a transformers causal LM (wrapped in place by PEFT)
                  cfg:LoRAConfig|None=None, # the adapter
                  seed:int=0 # initialisation seed of the A matrices
                 ):
         from peft import get_peft_model
-        self.cfg = cfg or LoRAConfig(); set_seed(seed)
+        self.cfg = cfg or LoRAConfig()
+        set_seed(seed)
         self.model = get_peft_model(model, self.cfg.peft()).eval()
     def named(self)->dict:
         "The adapter's trainable parameters by name."
@@ -79,9 +82,12 @@ class LoRALearner(Learner):
         with self.model.disable_adapter(): yield
     def save(self, path, meta:dict):
         "Write the adapter folder (PEFT format + `t2repro.json` metadata) atomically."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
-        self.model.save_pretrained(tmp); atomic_save_json(meta, tmp/'t2repro.json'); portable_adapter(tmp, meta.get('model'))
+        self.model.save_pretrained(tmp)
+        atomic_save_json(meta, tmp/'t2repro.json')
+        portable_adapter(tmp, meta.get('model'))
         old = path.with_name(f'.{path.name}.old')
         if path.exists(): os.replace(path, old)
         os.replace(tmp, path)
@@ -113,12 +119,14 @@ def portable_adapter(folder, # a PEFT adapter folder
                      model_name:str|None=None # the base model's preset name or hub id (default: from its `t2repro.json`)
                     )->Path:
     "Make an adapter folder machine-independent: the base model named by preset or hub id, not by a local cache path; no generated model card."
-    folder = Path(folder); (folder/'README.md').unlink(missing_ok=True)
+    folder = Path(folder)
+    (folder/'README.md').unlink(missing_ok=True)
     meta = folder/'t2repro.json'
     model_name = model_name or (json.loads(meta.read_text()).get('model') if meta.exists() else None)
     cfg = json.loads((folder/'adapter_config.json').read_text())
     if model_name and cfg.get('base_model_name_or_path') != model_name:
-        cfg['base_model_name_or_path'] = model_name; atomic_save_json(cfg, folder/'adapter_config.json')
+        cfg['base_model_name_or_path'] = model_name
+        atomic_save_json(cfg, folder/'adapter_config.json')
     return folder
 
 def load_lora_merged(model, # the base model

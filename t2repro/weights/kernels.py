@@ -9,11 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
 from ..base.core import cache_dir, atomic_write_bytes
+from ..base.runtime import cpu_flags
 
 # %% auto #0
 __all__ = ['kernel', 'stream_combine']
 
 # %% ../../nbs/12_kernels.ipynb #252e2981
+# over 40 lines: the C source is one string
 _SRC = r'''
 #include <stdint.h>
 #include <string.h>
@@ -62,9 +64,8 @@ void t2_combine(const void *B, int bbf, int64_t K, int64_t D, const float *c, vo
 _kernel = None   # the loaded t2_combine; False once unavailable
 
 def _cpu_signature()->str:
-    "The CPU's feature flags (Linux) or its processor name: part of the library's cache key."
-    try: return next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
+    "The CPU's feature flags (`t2repro.base.runtime.cpu_flags`) or, where there are none, its processor name: part of the library's cache key."
+    return ' '.join(cpu_flags()) or platform.processor() or platform.machine()
 
 def kernel():
     "The compiled `t2_combine` (a `ctypes` function), compiling it on first use; `None` if there is no C compiler or `T2REPRO_COMPILE=0`."
@@ -73,7 +74,8 @@ def kernel():
     if _kernel is None:
         try: _kernel = _load()
         except Exception as e:
-            warnings.warn(f'kernels: no compiled combine ({type(e).__name__}: {str(e)[:200]}); using PyTorch ops'); _kernel = False
+            warnings.warn(f'kernels: no compiled combine ({type(e).__name__}: {str(e)[:200]}); using PyTorch ops')
+            _kernel = False
     return _kernel or None
 
 def _load():
@@ -107,11 +109,15 @@ def stream_combine(B:torch.Tensor, # (K, D) contiguous, fp32 or bf16, on the CPU
     if B.device.type != 'cpu' or out.device.type != 'cpu' or B.dtype not in _BF or out.dtype not in _BF: return None
     if not (B.is_contiguous() and out.is_contiguous()) or B.dim() != 2 or out.shape != (B.shape[1],): return None
     if (f := kernel()) is None: return None
-    K, D = B.shape; cs = torch.tensor([float(x) for x in c], dtype=torch.float32)
+    K, D = B.shape
+    cs = torch.tensor([float(x) for x in c], dtype=torch.float32)
     if len(cs) != K: raise ValueError(f'stream_combine: {K} matrices, {len(cs)} multipliers')
     args = (B.data_ptr(), _BF[B.dtype], K, D, cs.data_ptr(), out.data_ptr(), _BF[out.dtype])
     n = max(1, min(threads or torch.get_num_threads(), D >> 18))   # ranges of at least 256K elements
-    if n == 1: f(*args, 0, D); return out
+    if n == 1:
+        f(*args, 0, D)
+        return out
     cuts = [0] + [(D * j // n) & ~63 for j in range(1, n)] + [D]
     if _pool is None or _pool._max_workers < n: _pool = ThreadPoolExecutor(n, thread_name_prefix='t2repro-combine')
-    list(_pool.map(lambda r: f(*args, *r), zip(cuts[:-1], cuts[1:]))); return out
+    list(_pool.map(lambda r: f(*args, *r), zip(cuts[:-1], cuts[1:])))
+    return out
