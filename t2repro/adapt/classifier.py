@@ -91,7 +91,7 @@ class ClsTask(Task):
     def target(self, row)->str: return f"Classification: \\boxed{{{row['answer']}}}"
 
 # `get_task('cls')`, so `t2repro train-svf --task cls` trains the classifier expert: 100 rows per source and split (MBPP's
-# validation split has 100), balanced; lenient, because the embedded default never boxes its label (see below)
+# validation split has 100), balanced; lenient, because the embedded default never boxes its label (see above)
 TASKS.setdefault(CLS_TASK, ClsTask(per_source=100, lenient=True))
 
 # %% ../../nbs/51_classifier.ipynb #f416e116

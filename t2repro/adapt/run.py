@@ -43,6 +43,7 @@ def load_experts(paths, # expert files (`.safetensors`) or folders holding them 
         out[name] = e
     return out
 
+# %% ../../nbs/53_run.ipynb #129bf6c7
 def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
                factors:dict, # SVD factors of the experts' targets
                experts:dict, # {name: Expert} (see `load_experts`; 'cls' is the classifier expert)
@@ -143,6 +144,7 @@ def _print_run(res, task, strategy):
     print(f'{strategy} on {task.name}: {100*res.score:.1f}% [{100*res.ci_low:.1f}, {100*res.ci_high:.1f}] (n={res.n}); '
           f"pass 1 {t['pass1_s']:.1f} s, pass 2 {t['pass2_s']:.1f} s, {t['switches']} switches ({t['switch_s']:.1f} s)")
 
+# %% ../../nbs/53_run.ipynb #cc658bb9
 def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
              )->int:
     "`t2repro adapt`: both passes on a task's test rows (scored) or on one `--prompt`; prints what pass 1 chose and the answers."
@@ -212,6 +214,7 @@ def adapt_unit(adapter:Adapter, # the adapter (base weights in, base weights out
     atomic_save_json(info, summ)
     return res.records, info
 
+# %% ../../nbs/53_run.ipynb #748d401a
 def paired_row(method:str, # the method's name
                task:str, # the task's name
                recs:list, # its per-item records (`id`, `correct`)
@@ -268,6 +271,7 @@ def demo_experts(model, tok, # the model (base weights) and its tokenizer
         out[t].meta['source'] = 'committed' if t in committed else 'trained briefly'
     return out
 
+# %% ../../nbs/53_run.ipynb #2acd9952
 def adapt_demo(model, tok, # the model (base weights) and its tokenizer
                experts:dict, # from `demo_experts`
                factors:dict, # SVD factors of the targets
