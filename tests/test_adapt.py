@@ -1,11 +1,13 @@
-"""Transformer²'s two passes (`t2repro.adapt.adapter`) on a tiny model: dispatch of a mixed batch, exact restore, bad input."""
+"""Transformer²'s two passes (`t2repro.adapt.adapter`) on a tiny model: dispatch of a mixed batch, exact restore, bad input;
+and `t2repro adapt` (`t2repro.adapt.run`) as a user runs it."""
 import json, os, subprocess, sys
 import pytest, torch
 from t2repro.base.models import tiny_model, svf_targets
 from t2repro.weights.svd import svd_factors
 from t2repro.weights.svf import Expert, merged, mix, SVF, save_expert
 from t2repro.tasks.evaluate import generate
-from t2repro.adapt.adapter import Adapter, Decision, chat_prompt
+from t2repro.adapt.classifier import chat_prompt
+from t2repro.adapt.adapter import Adapter, Decision
 from t2repro.adapt.run import CEMConfig, adapt_task
 
 @pytest.fixture(scope='module')
@@ -110,6 +112,9 @@ def test_cli_task(tiny_experts, tmp_path, strategy):
     assert f'{strategy} on arc_challenge:' in r.stdout
     s = json.loads((tmp_path/'adapt.json').read_text())
     assert s['n'] == 2 and s['method'] == strategy and len((tmp_path/'records.jsonl').read_text().splitlines()) == 2
+    # a results file with its provenance (`core.write_results`), the score as its one row
+    assert (s['model'], s['seed'], s['budget']['limit']) == ('tiny-qwen2', 0, 2) and s['revision'] and s['wall_time_s'] > 0
+    assert s['rows'] == [{k: s[k] for k in ('method', 'task', 'score', 'ci_low', 'ci_high', 'n')}]
 
 def test_cli_prompt(tiny_experts):
     r = _cli('--strategy', 'prompt', '--prompt', 'What is 2 + 2?', '--model', 'tiny-qwen2', '--experts', tiny_experts, '--max-new-tokens', 4)
