@@ -7,7 +7,7 @@ from __future__ import annotations
 import re, time, contextlib
 from pathlib import Path
 import torch
-from ..base.core import paired_bootstrap
+from ..base.core import paired_bootstrap, save_figure
 from ..base.models import svf_targets, TARGET_KINDS, LAYER_RE
 from ..weights.svd import svd_factors
 from ..weights.svf import Expert, SVFConfig, merged, mix
@@ -156,9 +156,7 @@ def plot_z_rank(experts:dict, # {panel title: {name: z}}
         ax.set_xlabel('normalised rank j/(k-1)')
         ax.set_ylabel('layer')
     fig.colorbar(im, ax=axes[0].tolist(), label=f'z ({module})')
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches='tight')
+    if path: save_figure(fig, path, dpi=120)   # atomic; closes the figure
     return fig
 
 # %% ../../nbs/63_transfer.ipynb #b7c1a002
