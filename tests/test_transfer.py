@@ -32,21 +32,35 @@ def test_same_shape_errors_name_the_difference():
     with pytest.raises(ValueError, match=r'layer 1 (gate|up|down)_proj'): match_targets(_expert(src).z, short)
 
 def test_shuffled_keeps_values():
-    src, _ = tiny_model('qwen2'); dst, _ = tiny_model('llama')
+    src, _ = tiny_model('qwen2')
+    dst, _ = tiny_model('llama')
     e, s = _expert(src), transfer(_expert(src), dst, 'shuffled', seed=1)
     for n in e.names: assert sorted(s.z[n].tolist()) == sorted(e.z[n].tolist())
     assert any(not torch.equal(s.z[n], e.z[n]) for n in e.names)
     assert target_key(e.names[0]) == (0, 'gate_proj')
 
 
-def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
+def test_transfer_cli_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
     "Bad input to `t2repro transfer` stops with exit status 2 and a one-line error, before any weights load."
-    import time
+    import t2repro.base.models as models
+    import t2repro.experiments.adaptation as adaptation
     from t2repro.experiments.adaptation import transfer_cli
+    loads = []
+    def no_load(*a, **kw):
+        loads.append(a)
+        raise AssertionError(f'weights loaded for bad input: {a}')
+    monkeypatch.setattr(adaptation, 'load_model', no_load)   # the loader `transfer_unit` calls
+    monkeypatch.setattr(models, 'load_model', no_load)
     for argv, msg in [(['--expert', str(tmp_path/'missing.safetensors')], 'does not exist'), (['--task', 'chess'], 'chess'),
                       (['--limit', '0'], '--limit'), (['--models', 'no-such-model'], 'no-such-model')]:
-        t0 = time.time(); rc = transfer_cli(argv); err = capsys.readouterr().err
+        rc = transfer_cli(argv + ['--out', str(tmp_path/'out')])
+        err = capsys.readouterr().err
         assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+    assert loads == []   # every error came before a model was loaded
+    assert not (tmp_path/'out'/'transfer.json').exists()
+    with pytest.raises(AssertionError, match='weights loaded'):   # control: good input does reach the patched loader
+        transfer_cli(['--limit', '1', '--out', str(tmp_path/'ok')])
+    assert len(loads) == 1
 
 
 def test_gemma_preset_resolves_offline():
