@@ -10,7 +10,9 @@ from t2repro.base.options import PARSERS, parser_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ['--model', 'tiny-qwen2']
-T2REPRO = shutil.which('t2repro') or 't2repro'
+# the console script's target (settings.ini: t2repro=t2repro.interface.cli:main) in a fresh interpreter of this checkout; an installed
+# `t2repro` script may come from another checkout's editable install
+T2REPRO = [sys.executable, '-c', "import sys; sys.argv[0] = 't2repro'; from t2repro.interface.cli import main; sys.exit(main())"]
 
 def run(*argv, env=None):
     "`t2repro *argv` in this process: (exit status, stdout, stderr)."
@@ -148,7 +150,7 @@ def test_user_error_one_line_bug_traceback(monkeypatch):
     def bug(argv): raise RuntimeError('a bug')
     monkeypatch.setattr(C, 'params_cli', bug)
     with pytest.raises(RuntimeError, match='a bug'): main(['params'])
-    r = subprocess.run([T2REPRO, 'eval', '--task', 'arc_easy', '--data-dir', '/no/such/dir'],
+    r = subprocess.run([*T2REPRO, 'eval', '--task', 'arc_easy', '--data-dir', '/no/such/dir'],
                        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     one_line_error(r.returncode, r.stderr, '/no/such/dir is not a folder')
 
@@ -250,7 +252,7 @@ def _strings(o):
 
 def test_no_machine_path_in_results(experts, tmp_path):
     out = tmp_path/'out'
-    r = subprocess.run([T2REPRO, 'table1', *TINY, '--tasks', 'arc_easy', '--methods', 'base',
+    r = subprocess.run([*T2REPRO, 'table1', *TINY, '--tasks', 'arc_easy', '--methods', 'base',
                         '--test-limit', '3', '--out', str(out)], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1'))
     assert r.returncode == 0, r.stderr[-2000:]
