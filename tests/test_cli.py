@@ -10,7 +10,9 @@ from t2repro.base.options import PARSERS, parser_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ['--model', 'tiny-qwen2']
-T2REPRO = shutil.which('t2repro') or 't2repro'
+# the console script's target (settings.ini: t2repro=t2repro.interface.cli:main) in a fresh interpreter of this checkout; an installed
+# `t2repro` script may come from another checkout's editable install
+T2REPRO = [sys.executable, '-c', "import sys; sys.argv[0] = 't2repro'; from t2repro.interface.cli import main; sys.exit(main())"]
 
 def run(*argv, env=None):
     "`t2repro *argv` in this process: (exit status, stdout, stderr)."
@@ -77,6 +79,43 @@ def test_every_option_documented(cmd):
     rc, out, err = run(cmd, '--help')
     assert rc == 0 and f't2repro {cmd}' in out
 
+# 2b. one runtime setting: --device, --precision (choices: base.config.PRECISIONS) and --threads on every command that loads
+# a model, each defined once (base.options.runtime_flags), and --model defined once (base.options.model_flag)
+LOADS_MODEL = ('eval', 'baseline', 'train-svf', 'train-lora', 'table1', 'adapt', 'table2', 'transfer', 'demo', 'bench')
+
+@pytest.mark.parametrize('cmd', LOADS_MODEL)
+def test_runtime_flags_in_help(cmd):
+    from t2repro.base.config import PRECISIONS
+    rc, out, err = run(cmd, '--help')
+    assert rc == 0, err
+    help_ = ' '.join(out.split())
+    for flag in ('--device', '--precision', '--threads'): assert flag in help_, (cmd, flag)
+    assert '{' + ','.join(PRECISIONS) + '}' in help_, cmd
+    a = parser_for(cmd).parse_args([*(['--task', 'gsm8k'] if cmd in ('eval', 'train-svf', 'train-lora') else []),
+                                    *(['--out', 'x'] if cmd.startswith('train-') else []), *(['--strategy', 'prompt'] if cmd == 'adapt' else []),
+                                    '--device', 'cpu', '--precision', 'fp32', '--threads', '2'])
+    assert (a.device, a.precision, a.threads) == ('cpu', 'fp32', 2)
+
+@pytest.mark.parametrize('cmd', LOADS_MODEL)
+def test_runtime_flags_checked(cmd):
+    rc, out, err = run(cmd, '--precision', 'fp64')
+    one_line_error(rc, err, 'fp64', f't2repro {cmd}: error:')
+    rc, out, err = run(cmd, '--threads', '0')
+    one_line_error(rc, err, "'0' is not a positive integer")
+
+def test_runtime_flags_defined_once():
+    text = (ROOT/'t2repro'/'base'/'options.py').read_text()
+    for flag in ("'--device'", "'--precision'", "'--threads'", "'--model'"): assert text.count(flag) == 1, flag
+    assert parser_for('params').get_default('device') is None   # params builds the model on the meta device: no runtime
+
+def test_runtime_applied_by_every_loading_command():
+    "Each loading command's function builds its `Runtime` from the parsed flags (`Runtime.from_args(...).apply()`)."
+    import importlib, inspect
+    for cmd in LOADS_MODEL:
+        if cmd == 'adapt': continue   # t2repro.adapt.run (another layer's notebook) applies it
+        mod, fn, _ = COMMANDS[cmd]
+        assert 'Runtime.from_args(' in inspect.getsource(getattr(importlib.import_module(mod), fn)), cmd
+
 # 3. --help answers without importing torch, for every command (all but sandbox, itself torch-free, parse in t2repro.base.options)
 def test_every_command_has_a_torch_free_parser():
     assert set(COMMANDS) - set(PARSERS) == {'sandbox'} and set(PARSERS) <= set(COMMANDS)
@@ -111,7 +150,7 @@ def test_user_error_one_line_bug_traceback(monkeypatch):
     def bug(argv): raise RuntimeError('a bug')
     monkeypatch.setattr(C, 'params_cli', bug)
     with pytest.raises(RuntimeError, match='a bug'): main(['params'])
-    r = subprocess.run([T2REPRO, 'eval', '--task', 'arc_easy', '--data-dir', '/no/such/dir'],
+    r = subprocess.run([*T2REPRO, 'eval', '--task', 'arc_easy', '--data-dir', '/no/such/dir'],
                        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     one_line_error(r.returncode, r.stderr, '/no/such/dir is not a folder')
 
@@ -199,7 +238,7 @@ def test_resume_other_flags_refused(tmp_path):
 
 # 8. runs/ by default, `--out results` for the committed files; no machine path in a results file
 def test_default_out_is_runs():
-    from t2repro.experiments.tables import results_dir
+    from t2repro.experiments.common import results_dir
     from t2repro.base.core import repo_path
     for cmd in ('baseline', 'table1', 'eval'):
         assert parser_for(cmd).get_default('out') is None and 'runs/' in ' '.join(parser_for(cmd).format_help().split())
@@ -213,7 +252,7 @@ def _strings(o):
 
 def test_no_machine_path_in_results(experts, tmp_path):
     out = tmp_path/'out'
-    r = subprocess.run([T2REPRO, 'table1', *TINY, '--tasks', 'arc_easy', '--methods', 'base',
+    r = subprocess.run([*T2REPRO, 'table1', *TINY, '--tasks', 'arc_easy', '--methods', 'base',
                         '--test-limit', '3', '--out', str(out)], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1'))
     assert r.returncode == 0, r.stderr[-2000:]

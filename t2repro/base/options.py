@@ -6,15 +6,15 @@
 from __future__ import annotations
 import math, argparse
 from pathlib import Path
-from .config import DEFAULT_MODEL, METHODS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
+from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TRAIN_TASKS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
 
 # %% auto #0
 __all__ = ['TASKS', 'positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list',
            'int_list', 'layers_spec', 'OUT_HELP', 'PARSERS', 'train_defaults', 'task_name', 'task_list', 'per_task',
-           'lr_spec', 'folder', 'existing_file', 'Parser', 'eval_parser', 'baseline_parser', 'train_fields',
-           'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config', 'params_parser', 'method_list',
-           'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser',
-           'parser_for']
+           'lr_spec', 'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'eval_parser',
+           'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config',
+           'params_parser', 'method_list', 'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser',
+           'table2_parser', 'transfer_parser', 'parser_for']
 
 # %% ../../nbs/09_options.ipynb #2db0b822
 def train_defaults(lora:bool=False # the LoRA baseline's defaults (`LORA_TRAIN`)
@@ -61,7 +61,7 @@ def task_list(s:str # comma-separated task names
 
 def per_task(s:str # 'N' for every task, 'TASK=N' overrides, comma separated; '' for the default
             )->str:
-    "`type=` function: a per-task spec of positive integers (or `all`: no limit), checked (`70_experiments.parse_per_task` reads it)."
+    "`type=` function: a per-task spec of positive integers (or `all`: no limit), checked (`experiments.common.parse_per_task` reads it)."
     for part in filter(None, (p.strip() for p in s.split(','))):
         k, _, v = part.rpartition('=')
         if k and k not in TASKS: raise argparse.ArgumentTypeError(f'{k!r} in {s!r} is not one of the tasks {", ".join(TASKS)}')
@@ -114,11 +114,27 @@ class Parser(argparse.ArgumentParser):
 # %% ../../nbs/09_options.ipynb #1cde1c82
 OUT_HELP = 'results folder (default: runs/ of the checkout, else of the current folder; `--out results` refreshes the committed results)'
 
+def model_flag(p:Parser, # the parser to extend
+               default:str|None=DEFAULT_MODEL, # the model without the flag
+               help:str='preset name, hub id or local folder' # its help line
+              ):
+    "`--model`, the one definition of the flag (every command's default is `DEFAULT_MODEL` unless it says otherwise)."
+    p.add_argument('--model', default=default, help=help)
+
+def runtime_flags(p:Parser # the parser of a command that loads a model
+                 ):
+    "`--device`, `--precision`, `--threads`: where and how a model runs, read by `t2repro.base.runtime.Runtime.from_args`."
+    p.add_argument('--device', default='auto', help='torch device: auto (cuda when available, else cpu) | cpu | cuda | cuda:N')
+    p.add_argument('--precision', default='auto', choices=PRECISIONS, help='weights and compute dtype (auto: bf16 where the device supports it)')
+    p.add_argument('--threads', type=positive_int, default=None, help="torch CPU threads (default: torch's); 1 avoids oversubscription on a shared machine")
+
 def _common(p:Parser, # the parser to extend
-            data:bool=True # the command loads task data
+            data:bool=True, # the command loads task data
+            runtime:bool=True # the command loads a model's weights (not `params`, which builds it on the meta device)
            ):
-    "`--model`, and `--data-dir` for commands that load task data."
-    p.add_argument('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
+    "`--model`, the runtime flags for commands that load weights, and `--data-dir` for commands that load task data."
+    model_flag(p)
+    if runtime: runtime_flags(p)
     if data: p.add_argument('--data-dir', type=folder, default=None, help="task data folder (default: $T2REPRO_DATA, else the checkout's data/, else the hub)")
 
 def _eval_flags(p:Parser):
@@ -127,7 +143,6 @@ def _eval_flags(p:Parser):
     p.add_argument('--batch-size', type=positive_int, default=8, help='prompts per generation batch')
     p.add_argument('--no-fast-mc', action='store_true', help='generate and parse multiple-choice answers instead of reading the label logits')
     p.add_argument('--backend', default='hf', choices=['hf', 'vllm'], help='generation backend')
-    p.add_argument('--device', default='cpu', help='torch device')
     p.add_argument('--seed', type=non_negative_int, default=0, help='random seed')
     p.add_argument('--out', default=None, help=OUT_HELP)
 
@@ -176,7 +191,10 @@ def train_parser(prog:str, # program name in the usage line
     p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
     p.add_argument('--out', required=True, help='run folder (a rerun with the same flags resumes from its checkpoint)')
     for k, f in train_fields(lora).items():
-        if f['type'] == 'bool': p.add_argument(f'--no-{k.replace("_", "-")}', dest=k, action='store_false', help=f"don't: {f['help']}"); continue
+        if k == 'precision': continue   # `--precision` is the runtime flag (same name, default and choices: `runtime_flags`)
+        if f['type'] == 'bool':
+            p.add_argument(f'--no-{k.replace("_", "-")}', dest=k, action='store_false', help=f"don't: {f['help']}")
+            continue
         typ = _FIELD_TYPES.get(k, _FIELD_TYPES.get(f['type'].split('|')[0].strip(), str))
         p.add_argument(f'--{k.replace("_", "-")}', type=typ, default=f['default'], choices=f['choices'], help=f['help'])
     if lora:
@@ -210,7 +228,7 @@ def params_parser()->Parser:
     lf = config_fields(LoRAConfig)
     p = Parser('t2repro params', 'Trainable parameters of SVF or LoRA for a model, computed on the meta device (no download). '
                'Prints just the number unless --verbose.')
-    _common(p, data=False)
+    _common(p, data=False, runtime=False)
     p.add_argument('--method', choices=('svf', 'lora'), default='svf', help='which adaptation to count')
     p.add_argument('--targets', default=None, help=f"SVF: kinds (mlp, attn, qv, o; default: mlp). LoRA: module names or kinds (default: {','.join(lf['targets']['default'])})")
     p.add_argument('--layers', type=layers_spec, default=None, help="'half' for even layers only, or comma-separated indices (default: all)")
@@ -235,7 +253,7 @@ def table1_parser()->Parser:
                'and OUT/figures/table1.png.')
     a = p.add_argument
     _common(p)
-    a('--tasks', type=task_list, default='gsm8k,mbpp,arc_easy', help='comma-separated tasks')
+    a('--tasks', type=task_list, default=','.join(TRAIN_TASKS), help='comma-separated tasks')
     a('--methods', type=method_list, default='base,lora,svf', help='comma-separated methods')
     for k, d, h in [('steps', '10', 'optimizer steps'), ('batch-size', '16', 'samples per optimizer step'), ('micro-batch', '8', 'samples per forward/backward'),
                     ('train-limit', '', 'first N training rows (default: all)'), ('val-limit', '50', 'first N validation rows'),
@@ -252,7 +270,6 @@ def table1_parser()->Parser:
     a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')
     a('--eval-batch-size', type=positive_int, default=8, help='evaluation batch size')
     a('--seed', type=non_negative_int, default=0, help='random seed')
-    a('--threads', type=positive_int, default=None, help="torch CPU threads (default: torch's); 1 avoids oversubscription on a shared machine")
     a('--out', default=None, help=OUT_HELP)
     a('--collect', action='store_true', help='run no unit: write the results file and figure from the finished units, listing the others as pending')
     a('--results', default=None, help='results file (default: OUT/table1.json)')
@@ -265,15 +282,18 @@ def demo_parser()->Parser:
     p = Parser('t2repro demo', "The main job: SVD anatomy of the SVF targets, then Transformer²'s three adaptation strategies on a few "
                'requests of each unseen task, a summary table and the α heat map.')
     a = p.add_argument
-    a('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder (default: the embedded %(default)s)')
+    model_flag(p, help='preset name, hub id or local folder (default: the embedded %(default)s)')
+    runtime_flags(p)
     a('--targets', default='mlp', help='SVD anatomy targets, comma separated: mlp, attn, qv, o')
     a('--layers', default=None, help="'half' for even layers only (default: all)")
     a('--out', default=None, help='output folder (default: runs/demo/ in the checkout)')
     a('--refresh-results', action='store_true', help='write into results/ (the committed results) instead of --out')
     a('--refresh', action='store_true', help='ignore the SVD cache, recompute, rewrite it and time a reload')
     a('--no-adapt', action='store_true', help='the SVD anatomy only')
-    a('--per-task', type=int, default=2, help='requests per unseen task'); a('--max-new-tokens', type=int, default=96, help='pass-2 cap')
-    a('--k', type=int, default=3, help='few-shot rows'); a('--iterations', type=int, default=2, help='few-shot CEM iterations')
+    a('--per-task', type=int, default=2, help='requests per unseen task')
+    a('--max-new-tokens', type=int, default=96, help='pass-2 cap')
+    a('--k', type=int, default=3, help='few-shot rows')
+    a('--iterations', type=int, default=2, help='few-shot CEM iterations')
     a('--population', type=int, default=4, help='few-shot CEM candidates per iteration')
     a('--train-steps', type=int, default=2, help='steps of the brief training of missing experts')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X" (the paper reads only \\boxed{})')
@@ -284,9 +304,9 @@ def bench_parser()->Parser:
     p = Parser('t2repro bench', 'Speed and memory ratios of Transformer² operations, each measured side by side in one run, against their limits.')
     a = p.add_argument
     a('--quick', action='store_true', help='small sizes on a random-init tiny model (about a minute); nothing written unless --out')
-    a('--model', default=None, help=f"preset, hub id or folder (default: {DEFAULT_MODEL}; with --quick: the tiny model)")
+    model_flag(p, None, f"preset, hub id or folder (default: {DEFAULT_MODEL}; with --quick: the tiny model)")
     a('--out', default=None, help='results file (default: results/bench.json for a full run)')
-    a('--threads', type=int, default=None, help="torch threads (default: torch's choice)")
+    runtime_flags(p)
     a('--note', default='', help='a note stored with the results (e.g. what else was running)')
     return p
 
@@ -303,14 +323,16 @@ def adapt_parser()->Parser:
     p = Parser('t2repro adapt', "Transformer²'s two passes: adapt to a task's test rows and score them, or answer one request "
                '(--prompt); prints what pass 1 chose and the answers.')
     a = p.add_argument
-    a('--strategy', required=True, help='prompt | cls | few-shot'); a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
+    a('--strategy', required=True, help='prompt | cls | few-shot')
+    a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
     a('--prompt', default=None, help='one request (strategies prompt and cls)')
     a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
       'an expert trained on the task cls is the classifier expert')
     a('--limit', type=int, default=None, help='score the first N test rows (few-shot: after removing its k rows)')
     a('--out', default=None, help='folder for records.jsonl and adapt.json (default: print only)')
     a('--data-dir', default=None, help='offline task data folder')
-    a('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
+    model_flag(p)
+    runtime_flags(p)
     a('--max-new-tokens', type=int, default=None, help="pass-2 generation cap (default: the task's; 256 for --prompt)")
     a('--batch-size', type=int, default=8, help='prompts per generation batch')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
@@ -323,7 +345,8 @@ def table2_parser()->Parser:
     p = Parser('t2repro table2', 'Tables 2 and 3: base, LoRA, prompt, cls and few-shot adaptation on the unseen tasks, paired with '
                'base on the same items; resumable. (spec): N, or N,TASK=M,...')
     a = p.add_argument
-    a('--model', default=DEFAULT_MODEL, help='preset name, hub id or local folder')
+    model_flag(p)
+    runtime_flags(p)
     a('--tasks', default=','.join(UNSEEN_TASKS), help='comma-separated unseen tasks')
     a('--methods', default='base,prompt,cls,few-shot', help='comma-separated methods (base is always scored)')
     a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
@@ -349,10 +372,12 @@ def transfer_parser()->Parser:
     a = p.add_argument
     a('--expert', default=None, help='expert file (default: the committed ARC-Easy expert of results/table1, svf or svf-exact by validation score)')
     a('--models', default=f"{DEFAULT_MODEL},gemma3-270m", help='comma-separated models to apply it to')
-    a('--task', default='arc_easy', help='the task scored'); a('--split', default='test', help='its split')
+    a('--task', default='arc_easy', help='the task scored')
+    a('--split', default='test', help='its split')
     a('--limit', type=int, default=100, help='first N rows of the split')
-    a('--batch-size', type=int, default=8, help='evaluation batch size'); a('--seed', type=int, default=0, help='shuffle and bootstrap seed')
-    a('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
+    a('--batch-size', type=int, default=8, help='evaluation batch size')
+    a('--seed', type=int, default=0, help='shuffle and bootstrap seed')
+    runtime_flags(p)
     a('--data-dir', default=None, help='offline task data folder')
     a('--out', default=None, help='folder for transfer.json and the units (default: runs/transfer in the checkout; "results" refreshes the committed file)')
     return p

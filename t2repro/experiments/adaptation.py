@@ -18,7 +18,8 @@ from ..weights.svf import load_expert
 from ..ext.transfer import transfer_experiment
 from ..adapt.adapter import Adapter, ClsTask, TASK_LABELS, DEFAULT_EXPERTS, LABELS, confusion_matrix, plot_confusion, classify_eval
 from ..adapt.run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, best_expert_file, adapt_unit, paired_row, split_few_shot
-from .tables import slug, results_dir, fail, parse_per_task, config_diff, portable_command, relative
+from ..base.runtime import Runtime
+from .common import slug, results_dir, fail, parse_per_task, config_diff, portable_command, relative
 
 # %% auto #0
 __all__ = ['TRANSFER_TASK', 'table2_inputs', 'expert_digest', 'lora_adapter', 'file_digest', 'table2_unit_settings',
@@ -60,7 +61,9 @@ def expert_digest(expert # an `Expert`
     "A short SHA-256 of an expert's z (names and values): which expert a unit's records belong to."
     import hashlib
     h = hashlib.sha256()
-    for n in sorted(expert.z): h.update(n.encode()); h.update(expert.z[n].float().contiguous().numpy().tobytes())
+    for n in sorted(expert.z):
+        h.update(n.encode())
+        h.update(expert.z[n].float().contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
 def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folder (e.g. results/table1)
@@ -69,7 +72,8 @@ def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folde
     "The adapter scored on `task`: `spec` if it is one, else the Table 1 LoRA of the training task with `task`'s label (MATH ← GSM8K, HumanEval ← MBPP, ARC-Challenge ← ARC-Easy)."
     p = Path(spec).expanduser()
     if (p/'adapter_config.json').is_file(): return p
-    src = DEFAULT_EXPERTS.get(TASK_LABELS.get(task, ''), '?'); q = p/src/'lora'/'adapter'
+    src = DEFAULT_EXPERTS.get(TASK_LABELS.get(task, ''), '?')
+    q = p/src/'lora'/'adapter'
     if not (q/'adapter_config.json').is_file(): raise FileNotFoundError(f'--lora {spec}: not an adapter folder, nor a Table 1 units folder with {src}/lora/adapter/')
     return q
 
@@ -100,7 +104,8 @@ def check_unit_settings(file, # the unit's settings file (`OUT/table2/TASK/METHO
                         now:dict # `table2_unit_settings` of this run
                        ):
     "Refuse a unit that holds records made under other settings (naming them); record the settings of one not started."
-    file = Path(file); m = file.name.split('.')[0]
+    file = Path(file)
+    m = file.name.split('.')[0]
     started = any(file.with_name(m + x).exists() for x in ('.json', '.jsonl'))
     if started and file.exists() and (d := config_diff(load_json(file), now)):
         raise ValueError(f'{file.parent.name}/{m} was run with other settings ({d}): use another --out, or delete its files')
@@ -115,7 +120,8 @@ def heldout_unit(adapter:Adapter, # the adapter (with its classifier expert for 
     "Pass 1 alone on held-out items of the training tasks: predictions per item, accuracy, confusion matrix."
     f = Path(folder)/f'{method}.json'
     if f.exists(): return load_json(f)
-    t0 = time.perf_counter(); r = classify_eval(adapter, rows, method)
+    t0 = time.perf_counter()
+    r = classify_eval(adapter, rows, method)
     r.update(ids=[x['id'] for x in rows], true=[x['answer'] for x in rows], wall_s=round(time.perf_counter() - t0, 2))
     atomic_save_json(r, f)
     return r
@@ -149,7 +155,8 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     "`t2repro table2`: every (task, method) unit not yet done, then `table2.json`, `table3.json` and figures, rewritten after each unit."
     a = _table2_parser().parse_args(argv)
     try:
-        tasks, methods, files, data, cem, caps = table2_inputs(a); out = results_dir(a.out)
+        tasks, methods, files, data, cem, caps = table2_inputs(a)
+        out = results_dir(a.out)
         ex0 = load_experts(files) if files else {}
         settings = {(t.name, m): table2_unit_settings(a, m, *data[t.name], ex0, cem, caps[t.name], t.name) for t in tasks for m in methods}
         hrows = ClsTask(per_source=a.heldout).load('test', a.data_dir) if a.heldout and {'prompt', 'cls'} & set(methods) else []
@@ -157,10 +164,11 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
             settings['heldout', m] = dict(model=a.model, method=m, n=len(hrows), lenient=a.lenient, batch_size=a.batch_size, **({'cls': expert_digest(ex0['cls'])} if m == 'cls' else {}))
         for (t, m), s in settings.items(): check_unit_settings(out/'table2'/t/f'{m}.settings.json', s)
     except (ValueError, FileNotFoundError) as e: return fail('t2repro table2', e)
+    rt = Runtime.from_args(a).apply()
     set_seed(a.seed)
     if a.collect: model, tok, experts, ad, lora = None, None, ex0, None, None   # finished units are read back from their files
     else:
-        model, tok = load_model(a.model)
+        model, tok = load_model(a.model, device=rt.torch_device)
         experts = load_experts(files, model=model) if files else {}
         factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
         ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
@@ -172,30 +180,44 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                   lora=a.lora and {t.name: relative(lora_adapter(a.lora, t.name), out) for t in tasks})
     rows2, rows3, alphas, conf, wall, heldout = [], [], {}, {}, 0., {}
     for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:
-        if a.collect and not done('heldout', m): pending.append(f'heldout/{m}'); continue
+        if a.collect and not done('heldout', m):
+            pending.append(f'heldout/{m}')
+            continue
         print(f'== held-out classification / {m} ({len(hrows)} test items of the training tasks)', flush=True)
-        heldout[m] = h = heldout_unit(ad, m, hrows, out/'table2'/'heldout'); wall += h['wall_s']
+        heldout[m] = h = heldout_unit(ad, m, hrows, out/'table2'/'heldout')
+        wall += h['wall_s']
         print(f"   {m}: accuracy {100*h['accuracy']:.1f} on {h['n']}, per task {h['per_source']}", flush=True)
     for t in tasks:
-        shots, items = data[t.name]; recs = {}
+        shots, items = data[t.name]
+        recs = {}
         for m in methods:
-            if a.collect and (not done(t.name, m) or not done(t.name, 'base')): pending.append(f'{t.name}/{m}'); continue
+            if a.collect and (not done(t.name, m) or not done(t.name, 'base')):
+                pending.append(f'{t.name}/{m}')
+                continue
             print(f'== {t.name} / {m}', flush=True)
             if m == 'lora':
                 ld = lora_adapter(a.lora, t.name)
-                if lora is None or lora[0] != ld: lora = None; lora = (ld, load_lora_merged(load_model(a.model)[0], ld))   # a fresh copy of the model
+                if lora is None or lora[0] != ld:
+                    lora = None
+                    lora = (ld, load_lora_merged(load_model(a.model, device=rt.torch_device)[0], ld))   # a fresh copy of the model
                 res = evaluate(lora[1], tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
                 recs[m], info = res.records, dict(wall_s=res.seconds)
             else: recs[m], info = adapt_unit(ad, t, m, items, out/'table2'/t.name, shots=shots, cem=cem, max_new_tokens=caps[t.name], log=print)
-            r = paired_row(m, t.name, recs[m], recs['base']); rows2.append(r); wall += info.get('wall_s', 0.)
+            r = paired_row(m, t.name, recs[m], recs['base'])
+            rows2.append(r)
+            wall += info.get('wall_s', 0.)
             print(f"   {m} {t.name}: {100*r['score']:.1f} [{100*r['ci_low']:.1f}, {100*r['ci_high']:.1f}] n={r['n']}, "
                   f"vs base {100*r['delta']:+.1f} [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}]", flush=True)
             if m in STRATEGIES and info['timing'].get('pass2_s'):
-                tm = info['timing']; rows3.append(dict(method=m, task=t.name, score=tm['pass1_s'] / tm['pass2_s'], n=len(items),
+                tm = info['timing']
+                rows3.append(dict(method=m, task=t.name, score=tm['pass1_s'] / tm['pass2_s'], n=len(items),
                                                        pass1_s=round(tm['pass1_s'], 2), pass2_s=round(tm['pass2_s'], 2)))
             if m == 'few-shot': alphas[t.name] = info['alpha']
             if m in ('prompt', 'cls'):
-                tp = conf.setdefault(m, ([], [], [])); tp[0].extend([TASK_LABELS[t.name]] * len(recs[m])); tp[1].extend(x['label'] for x in recs[m]); tp[2].extend([t.name] * len(recs[m]))
+                tp = conf.setdefault(m, ([], [], []))
+                tp[0].extend([TASK_LABELS[t.name]] * len(recs[m]))
+                tp[1].extend(x['label'] for x in recs[m])
+                tp[2].extend([t.name] * len(recs[m]))
             _table2_write(out, rows2, rows3, alphas, conf, enames, wall, heldout, model=a.model, budget=budget, seed=a.seed, units_pending=pending)
     if a.collect: _table2_write(out, rows2, rows3, alphas, conf, enames, wall, heldout, model=a.model, budget=budget, seed=a.seed, units_pending=pending)
     print(f'wrote {out/"table2.json"}, {out/"table3.json"} and figures' + (f'; pending: {", ".join(pending)}' if pending else ''))
@@ -244,9 +266,11 @@ def transfer_unit(expert, # the `Expert` to carry over
                   seed:int=0 # shuffle and bootstrap seed
                  )->dict:
     "One model's unit: base and transferred experts on `rows`; `folder/result.json` makes it idempotent."
-    folder = Path(folder); check_transfer_unit(folder, expert_digest(expert))
+    folder = Path(folder)
+    check_transfer_unit(folder, expert_digest(expert))
     if (folder/'result.json').exists(): return load_json(folder/'result.json')
-    t0 = time.time(); model, tok = load_model(model_name)
+    t0 = time.time()
+    model, tok = load_model(model_name)
     res = transfer_experiment(expert, model, tok, task, rows, seed=seed, batch_size=batch_size, model_name=model_name, out=folder)
     del model
     unit = dict(model=model_name, modes=res['modes'], rows=res['rows'], wall_s=round(time.time() - t0, 1), expert_digest=expert_digest(expert))
@@ -262,7 +286,7 @@ def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
         expert, task, rows, models = _transfer_inputs(a)
         for m in models: check_transfer_unit(out/'transfer'/slug(m), expert_digest(expert))
     except (ValueError, FileNotFoundError, OSError, ModuleNotFoundError) as e: return fail('t2repro transfer', e)
-    if a.threads: torch.set_num_threads(a.threads)
+    Runtime.from_args(a).apply()
     set_seed(a.seed)
     src = expert.meta.get('model') or expert.meta.get('base_model') or 'unknown'
     exp_path = transfer_expert_path(a)

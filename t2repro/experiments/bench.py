@@ -4,23 +4,22 @@
 
 # %% ../../nbs/72_bench.ipynb #c9bc2cf3
 from __future__ import annotations
-import re, gc, sys, copy, json, time, shlex, argparse, tempfile, statistics, subprocess, contextlib
-from dataclasses import dataclass, asdict, replace
+import re, gc, sys, copy, json, time, statistics, subprocess, contextlib
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
-from ..base.core import write_results, load_json, repo_path, set_seed
-from ..base.models import load_model, tiny_model, svf_targets, TARGET_KINDS, DEFAULT_MODEL
-from ..weights.svf import SVF, Mixture, Expert, merge, restore
+from ..base.models import load_model, tiny_model, svf_targets, TARGET_KINDS
+from ..weights.svf import SVF, Mixture, merge, restore
 from ..weights.svd import svd_factors
 from ..train.lora import LoRAConfig
-from ..tasks.evaluate import as_dtype, resolve_dtype, dtype_name
+from ..tasks.evaluate import dtype_name
+from ..train.rl import cont_logits, token_logprobs, reinforce_loss
 
 # %% auto #0
-__all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'COMMITTED', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
+__all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
            'measure_cache_reload', 'random_experts', 'measure_merged_inference', 'switch_flops', 'measure_switch',
            'mixture_names', 'measure_mixture_switch', 'rl_batch', 'rl_step', 'lora_model', 'measure_steps',
-           'memory_child', 'measure_peak_memory', 'bench_prompts', 'measure_generation', 'measure_precision_step',
-           'measure_cem', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
+           'memory_child', 'measure_peak_memory']
 
 # %% ../../nbs/72_bench.ipynb #bb479d25
 TARGETS = {  # name: (comparison, limit, what is divided by what)
@@ -60,7 +59,9 @@ def interleave(fns:dict, # name: f, or name: (before, f) where `before()` runs u
         for k in order:
             before, f = fns[k]
             if before: before()
-            t = time.perf_counter(); f(); dt = time.perf_counter() - t
+            t = time.perf_counter()
+            f()
+            dt = time.perf_counter() - t
             if i >= warmup: times[k].append(dt)
     return times
 
@@ -108,9 +109,12 @@ def bench_model(name:str|None=None, # a preset/hub id/folder; None: the quick ti
                ):
     "`(model, tokenizer, label)`: the model to measure, in eval mode."
     if name is None:
-        kw = dict(QUICK_MODEL); fam = kw.pop('family'); model, tok = tiny_model(fam, **kw)
+        kw = dict(QUICK_MODEL)
+        fam = kw.pop('family')
+        model, tok = tiny_model(fam, **kw)
         return model, tok, f'tiny-{fam} (hidden {kw["hidden_size"]}, MLP {kw["intermediate_size"]}, {kw["num_hidden_layers"]} layers, random init)'
-    model, tok = load_model(name); return model.eval(), tok, name
+    model, tok = load_model(name)
+    return model.eval(), tok, name
 
 # %% ../../nbs/72_bench.ipynb #7f8b8a4e
 def measure_cache_reload(model, # the model
@@ -119,11 +123,15 @@ def measure_cache_reload(model, # the model
                          reloads:int=3 # timed reloads
                         )->tuple:
     "`(factors, stats)`: time of the first `svd_factors` (decompose + save) and the median time of reloads from the cache."
-    t = time.perf_counter(); F = svd_factors(model, names, cache=True, cache_root=cache_root); first = time.perf_counter() - t
+    t = time.perf_counter()
+    F = svd_factors(model, names, cache=True, cache_root=cache_root)
+    first = time.perf_counter() - t
     if F.from_cache: raise ValueError(f'{cache_root} already holds these factors: give an empty folder')
     ts = []
     for _ in range(reloads):
-        t = time.perf_counter(); F = svd_factors(model, names, cache=True, cache_root=cache_root); ts.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        F = svd_factors(model, names, cache=True, cache_root=cache_root)
+        ts.append(time.perf_counter() - t)
         assert F.from_cache
     return F, dict(ratio=statistics.median(ts) / first, a_s=statistics.median(ts), b_s=first, n=reloads, lo=min(ts) / first, hi=max(ts) / first)
 
@@ -153,10 +161,13 @@ def measure_merged_inference(model, # the model (base weights)
     def to(ts):   # untimed: point the targets at these tensors
         for n, t in ts.items(): model.get_parameter(n).data = t
     try:
-        merge(model, factors, z); W = {n: model.get_parameter(n).data for n in z}
+        merge(model, factors, z)
+        W = {n: model.get_parameter(n).data for n in z}
         times = interleave({'merged': (lambda: to(W), lambda: model(input_ids=ids)), 'base': (lambda: to(base), lambda: model(input_ids=ids))},
                            n=cfg.fwd_rounds)
-    finally: to(base); restore(model)
+    finally:
+        to(base)
+        restore(model)
     return dict(ratio_of(times, 'merged', 'base'), above_1=sum(a > b for a, b in zip(times['merged'], times['base'])))
 
 # %% ../../nbs/72_bench.ipynb #179840dd
@@ -174,13 +185,15 @@ def measure_switch(model, # the model (base weights)
     names, k = list(zs[0]), [0]
     bufs = {n: torch.empty_like(model.get_parameter(n), memory_format=torch.contiguous_format) for n in names}
     def switch():
-        k[0] = 1 - k[0]; merge(model, factors, zs[k[0]])
+        k[0] = 1 - k[0]
+        merge(model, factors, zs[k[0]])
     def gemm():
         for n in names: torch.mm(factors[n][0], factors[n][2], out=bufs[n])
     merge(model, factors, zs[0])
     try: times = interleave({'switch': switch, 'gemm': gemm}, n=cfg.switch_rounds)
     finally: restore(model)
-    res = ratio_of(times, 'switch', 'gemm'); return dict(res, gflops=switch_flops(factors, names) / 1e9, gemm_gflop_per_s=switch_flops(factors, names) / 1e9 / res['b_s'])
+    res = ratio_of(times, 'switch', 'gemm')
+    return dict(res, gflops=switch_flops(factors, names) / 1e9, gemm_gflop_per_s=switch_flops(factors, names) / 1e9 / res['b_s'])
 
 # %% ../../nbs/72_bench.ipynb #9af1fb7b
 def mixture_names(model, # the model
@@ -199,7 +212,8 @@ def measure_mixture_switch(model, # the model (base weights)
                            cfg:BenchConfig # sizes (`mix_layers` bounds the precomposed memory)
                           )->dict:
     "`{vs_copy, vs_traffic}`: time of `Mixture.set` (new α) / a copy of one weight's bytes, and / a copy of the bytes it moves."
-    names = mixture_names(model, list(zs[0]), cfg.mix_layers); zs = [{n: z[n] for n in names} for z in zs]
+    names = mixture_names(model, list(zs[0]), cfg.mix_layers)
+    zs = [{n: z[n] for n in names} for z in zs]
     times, moved, wbytes, bbytes = _time_mixture(model, factors, zs, cfg)
     out = dict(vs_copy=dict(ratio_of(times, 'mixture', 'copy'), matrices=len(names), K=len(zs), weight_mb=wbytes / 2**20,
                             precomposed_mb=bbytes / 2**20, traffic_ratio=moved / (2 * wbytes)),
@@ -208,7 +222,8 @@ def measure_mixture_switch(model, # the model (base weights)
     kept = {n: model.get_parameter(n).data for n in names}
     try:   # the targets cast to bf16, so the Mixture's B_k are bf16 too
         for n in names: model.get_parameter(n).data = kept[n].to(torch.bfloat16)
-        times, moved, _, _ = _time_mixture(model, factors, zs, cfg); out['vs_traffic']['bf16'] = dict(ratio_of(times, 'mixture', 'traffic'), moved_mb=moved / 2**20)
+        times, moved, _, _ = _time_mixture(model, factors, zs, cfg)
+        out['vs_traffic']['bf16'] = dict(ratio_of(times, 'mixture', 'traffic'), moved_mb=moved / 2**20)
     finally:
         for n in names: model.get_parameter(n).data = kept[n]
     return out
@@ -240,11 +255,12 @@ def rl_step(model, # the (adapted) model
             batch:dict, # from `rl_batch`
             pad_id:int=0 # padding id
            )->float:
-    "One REINFORCE step on fixed rollouts: loss = −mean(r·Σ log π), backward, optimizer step. Returns the loss."
-    from t2repro.train.rl import cont_logits, token_logprobs
+    "One REINFORCE step on fixed rollouts with the training loop's loss (`t2repro.train.rl.reinforce_loss`: −mean(r·Σ log π)), backward, optimizer step. Returns the loss."
     logits, tgt, mask = cont_logits(model, batch['prompts'], batch['conts'], pad_id)
-    loss = -(batch['r'] * (token_logprobs(logits, tgt) * mask).sum(-1)).mean()
-    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    loss = reinforce_loss((token_logprobs(logits, tgt) * mask).sum(-1), batch['r'])
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
     return float(loss.detach())
 
 def lora_model(model, # a transformers causal LM
@@ -267,12 +283,18 @@ def measure_steps(model, # the model (base weights; trained in place only throug
     view = contextlib.ExitStack()
     def svf(mode):   # untimed: leave the previous live view, enter this mode's on a fresh SVF (z from `z`) and optimizer
         def before():
-            view.close(); s = SVF(model, factors, z=z)
-            view.enter_context(s.live(mode)); view.opt = torch.optim.Adam(s.parameters(), lr=2e-3)
+            view.close()
+            s = SVF(model, factors, z=z)
+            view.enter_context(s.live(mode))
+            view.opt = torch.optim.Adam(s.parameters(), lr=2e-3)
         return before, lambda: rl_step(model, view.opt, batch, pad_id)
     model.train()
     try: times = interleave({'lora': lambda: rl_step(lm, lopt, batch, pad_id), 'svf': svf('factored'), 'dense': svf('dense')}, n=cfg.step_rounds)
-    finally: view.close(); model.eval(); del lm, lopt; gc.collect()
+    finally:
+        view.close()
+        model.eval()
+        del lm, lopt
+        gc.collect()
     return dict(svf_vs_lora_step_time=ratio_of(times, 'svf', 'lora'), dense_recompose_vs_svf_step_time=ratio_of(times, 'dense', 'svf'),
                 tokens_per_step=cfg.step_batch * (cfg.prompt_len + cfg.cont_len))
 
@@ -282,24 +304,34 @@ def _status(key:str)->int:
     return int(re.search(rf'{key}:\s+(\d+) kB', Path('/proc/self/status').read_text()).group(1)) * 1024
 
 def _reset_peak()->bool:
-    try: Path('/proc/self/clear_refs').write_text('5'); return True
+    try:
+        Path('/proc/self/clear_refs').write_text('5')
+        return True
     except OSError: return False
 
 def memory_child(spec:str # JSON: {"model": name|None, "method": "svf"|"lora", "cfg": {...}, "cache_root": folder}
                 ):
     "Run in a fresh process: set up one method, train `mem_steps` steps, print the peak memory as a JSON line."
     import resource
-    s = json.loads(spec); cfg = BenchConfig(**s['cfg'])
+    s = json.loads(spec)
+    cfg = BenchConfig(**s['cfg'])
     if cfg.threads: torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed); model, tok, _ = bench_model(s['model']); rss_model = _status('VmRSS')
+    torch.manual_seed(cfg.seed)
+    model, tok, _ = bench_model(s['model'])
+    rss_model = _status('VmRSS')
     if s['method'] == 'lora':
-        pm = lora_model(model, copy_model=False); params = [p for p in pm.parameters() if p.requires_grad]
+        pm = lora_model(model, copy_model=False)
+        params = [p for p in pm.parameters() if p.requires_grad]
     else:
         svf = SVF(model, svd_factors(model, svf_targets(model), cache=True, cache_root=s['cache_root']))
-        view = svf.live(); view.__enter__()   # kept in a variable: a context manager nobody holds is closed by the garbage collector
+        view = svf.live()
+        view.__enter__()   # kept in a variable: a context manager nobody holds is closed by the garbage collector
         pm, params = model, svf.parameters()
-    pm.train(); opt, batch = torch.optim.Adam(params, lr=2e-3), rl_batch(model, cfg)
-    gc.collect(); rss_setup = _status('VmRSS'); exact = _reset_peak()
+    pm.train()
+    opt, batch = torch.optim.Adam(params, lr=2e-3), rl_batch(model, cfg)
+    gc.collect()
+    rss_setup = _status('VmRSS')
+    exact = _reset_peak()
     for _ in range(cfg.mem_steps): rl_step(pm, opt, batch, tok.pad_token_id or 0)
     if s['method'] == 'svf' and model.__dict__.get('_t2_svf') is not svf: raise RuntimeError('the SVF live view was left before the steps')
     peak = _status('VmHWM') if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -325,176 +357,3 @@ def measure_peak_memory(model_name:str|None, # as for `bench_model`
     return dict(ratio=out['svf']['peak'] / out['lora']['peak'], a_s=None, b_s=None, n=cfg.mem_steps,
                 svf_peak_mb=mb(out['svf']['peak']), lora_peak_mb=mb(out['lora']['peak']), model_rss_mb=mb(out['lora']['rss_model']),
                 svf_setup_mb=mb(out['svf']['rss_setup']), lora_setup_mb=mb(out['lora']['rss_setup']), exact=out['svf']['exact'] and out['lora']['exact'])
-
-# %% ../../nbs/72_bench.ipynb #4866c23d
-_QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?', 'Name three prime numbers larger than 50.',
-              'Explain recursion in one sentence.', 'If a train travels 60 km in 45 minutes, what is its speed in km/h?', 'Which gas do plants absorb from the air?',
-              'Sort the list [3, 1, 2] and explain each step.', 'Write a Python function that checks whether a number is prime.', 'What is the capital of Australia?',
-              'Explain the difference between a list and a tuple in Python.', 'How many minutes are there in a week?']
-
-def bench_prompts(tok, n:int=8)->list:
-    "n chat-formatted prompts of varied length."
-    return [tok.apply_chat_template([dict(role='user', content=_QUESTIONS[i % len(_QUESTIONS)])], tokenize=False, add_generation_prompt=True) for i in range(n)]
-
-def _gen_run(model, tok, prompts, cfg, batch, dtype)->dict:
-    from t2repro.tasks.evaluate import generate
-    with as_dtype(model, dtype):
-        t = time.perf_counter()
-        _, info = generate(model, tok, prompts, max_new_tokens=cfg.gen_new_tokens, batch_size=batch, progress=False, return_info=True)
-        dt = time.perf_counter() - t
-    ntok = sum(i['new_tokens'] for i in info)
-    return dict(seconds=dt, tokens=ntok, tok_per_s=ntok / dt, cap_hit=sum(i['hit_cap'] for i in info) / len(info), dtype=dtype_name(dtype))
-
-def measure_generation(model, tok, # the model and its tokenizer
-                       cfg:BenchConfig # sizes
-                      )->dict:
-    "`{batched_vs_sequential_throughput, bf16_vs_fp32_generation}`: tokens/s ratios of batch `gen_batch` / one at a time, and bf16 / fp32 at that batch."
-    prompts, dflt = bench_prompts(tok, cfg.gen_prompts), resolve_dtype('auto'); other = torch.float32 if dflt == torch.bfloat16 else torch.bfloat16
-    for d in (dflt, other): _gen_run(model, tok, prompts[:1], replace(cfg, gen_new_tokens=2), 1, d)   # warm-up
-    seq, bat = _gen_run(model, tok, prompts, cfg, 1, dflt), _gen_run(model, tok, prompts, cfg, cfg.gen_batch, dflt)
-    oth = _gen_run(model, tok, prompts, cfg, cfg.gen_batch, other)
-    b16, b32 = (bat, oth) if dflt == torch.bfloat16 else (oth, bat)
-    return dict(batched_vs_sequential_throughput=dict(ratio=bat['tok_per_s'] / max(seq['tok_per_s'], 1e-9), a_s=bat['seconds'], b_s=seq['seconds'], n=1,
-                                                      tokens_batched=bat['tokens'], tokens_sequential=seq['tokens'], batch=cfg.gen_batch,
-                                                      prompts=len(prompts), cap=cfg.gen_new_tokens, cap_hit=bat['cap_hit'], dtype=bat['dtype']),
-                bf16_vs_fp32_generation=dict(ratio=b16['tok_per_s'] / max(b32['tok_per_s'], 1e-9), a_s=b16['seconds'], b_s=b32['seconds'], n=1,
-                                             tokens_bf16=b16['tokens'], tokens_fp32=b32['tokens'], batch=cfg.gen_batch))
-
-# %% ../../nbs/72_bench.ipynb #1b1c532e
-def measure_precision_step(model, # the model (fp32 base weights)
-                           factors:dict, # factors of the SVF targets
-                           z:dict, # the initial z
-                           cfg:BenchConfig, # sizes
-                           pad_id:int=0 # padding id
-                          )->dict:
-    "fp32 SVF step time / bf16 SVF step time (a speed-up: > 1 when bf16 is faster)."
-    batch, view = rl_batch(model, cfg), contextlib.ExitStack()
-    def svf(dtype):   # untimed: leave the previous view, cast the weights, enter a fresh live view
-        def before():
-            view.close(); view.enter_context(as_dtype(model, dtype)); s = SVF(model, factors, z=z)
-            view.enter_context(s.live(release=False)); view.opt = torch.optim.Adam(s.parameters(), lr=2e-3)
-        return before, lambda: rl_step(model, view.opt, batch, pad_id)
-    model.train()
-    try: times = interleave({'fp32': svf(torch.float32), 'bf16': svf(torch.bfloat16)}, n=cfg.step_rounds)
-    finally: view.close(); model.eval()
-    return ratio_of(times, 'fp32', 'bf16')
-
-# %% ../../nbs/72_bench.ipynb #a932cda3
-COMMITTED = ('gsm8k', 'mbpp', 'arc_easy')   # the tasks of the committed SVF experts that CEM mixes (`adapt_run.default_expert_files`)
-
-def measure_cem(model, tok, # the model (base weights) and its tokenizer
-                cfg:BenchConfig, # `cem_*` sizes and the seed
-                experts:dict|None=None, # `{name: Expert}`, the K experts mixed (None: the committed Table 1 experts)
-                factors:dict|None=None, # their factors (None: `svd_factors` of the model's SVF targets, from the cache)
-                dtype=None # hold the model in this dtype during the search (None: the evaluation dtype, `resolve_dtype('auto')`)
-               )->dict:
-    "Wall time of one few-shot CEM search (`Adapter.fit_few_shot`) and the share of it spent in weight switches."
-    from t2repro.adapt.adapter import Adapter, Decision, as_alpha; from t2repro.adapt.run import CEMConfig, split_few_shot, load_experts, default_expert_files
-    from t2repro.tasks.registry import get_task; from t2repro.tasks.evaluate import load_rows
-    factors = factors if factors is not None else svd_factors(model, svf_targets(model))
-    experts = experts or load_experts(default_expert_files(), model, factors)
-    task, dtype = get_task(cfg.cem_task), dtype or resolve_dtype('auto')
-    shots, ccfg = split_few_shot(load_rows(task, 'test'), cfg.cem_k, cfg.seed)[0], CEMConfig(population=cfg.cem_population, iterations=cfg.cem_iterations, k=cfg.cem_k, seed=cfg.seed)
-    with as_dtype(model, dtype):
-        ad = Adapter(model, tok, factors, experts)
-        t = time.perf_counter(); ad.switch(Decision(task.name, alpha=as_alpha(torch.full((len(experts),), 1 / len(experts))))); ad.base()
-        pre, n0 = time.perf_counter() - t, ad.switches
-        try: res = ad.fit_few_shot(task, shots, ccfg)
-        finally: ad.base(); ad._mixture = None
-    n = ad.switches - n0
-    return dict(seconds=res.seconds, switch_s=res.switch_s, switch_share=res.switch_s / res.seconds, evaluations=res.evaluations, switches=n,
-                switch_ms=1e3 * res.switch_s / max(n, 1), candidate_s=res.seconds / max(res.evaluations, 1), precompose_s=pre, task=task.name,
-                matrices=len(next(iter(experts.values())).z), experts=list(experts), k=cfg.cem_k, population=cfg.cem_population, iterations=cfg.cem_iterations,
-                dtype=dtype_name(dtype), best_alpha=[round(float(a), 4) for a in res.alpha], best_score=list(res.score))
-
-# %% ../../nbs/72_bench.ipynb #e2c02ddd
-def run_bench(model_name:str|None=None, # None: the quick tiny model
-              cfg:BenchConfig|None=None, # sizes (default: `QUICK` for the tiny model, `BenchConfig()` otherwise)
-              log=print # progress messages
-             )->dict:
-    "Measure every ratio on one model; returns `{ratios, details, settings, ...}` (nothing written)."
-    cfg = cfg or (QUICK if model_name is None else BenchConfig())
-    threads0 = torch.get_num_threads(); torch.set_num_threads(cfg.threads or threads0)   # restored after the run
-    try: return _run_bench(model_name, cfg, log)
-    finally: torch.set_num_threads(threads0)
-
-def _run_bench(model_name, cfg, log):
-    t0 = time.time(); set_seed(cfg.seed)
-    model, tok, label = bench_model(model_name); names = svf_targets(model)
-    log(f'bench: {label}, {len(names)} SVF targets, {torch.get_num_threads()} torch threads'); det = {}
-    with tempfile.TemporaryDirectory(prefix='t2repro-bench-svd-') as cache_root:
-        factors, det['cache_reload_vs_svd'] = measure_cache_reload(model, names, cache_root, cfg.reloads); log('  svd cache: done')
-        zs = random_experts(factors, names, cfg.n_experts, cfg.seed)
-        det['merged_inference'] = measure_merged_inference(model, factors, zs[0], cfg); log('  merged inference: done')
-        det['switch_vs_gemm'] = measure_switch(model, factors, zs, cfg); log('  expert switch: done')
-        mx = measure_mixture_switch(model, factors, zs, cfg); log('  mixture switch: done')
-        det['mixture_switch_vs_copy'], det['mixture_switch_vs_traffic'] = mx['vs_copy'], mx['vs_traffic']
-        det.update({k: v for k, v in measure_steps(model, factors, zs[0], cfg, tok.pad_token_id or 0).items() if k != 'tokens_per_step'})
-        log('  training steps: done')
-        det['bf16_vs_fp32_step'] = measure_precision_step(model, factors, zs[0], cfg, tok.pad_token_id or 0); log('  bf16 step: done')
-        factor_mb, weight_mb = sum(sum(t.nbytes for t in factors[n]) for n in names) / 2**20, sum(model.get_parameter(n).numel() * 4 for n in names) / 2**20
-        model_mb = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
-        del factors; gc.collect()
-        det['svf_vs_lora_peak_memory'] = dict(measure_peak_memory(model_name, cfg, cache_root, parallel=model_name is None), factors_mb=round(factor_mb, 1),
-                                              target_weights_mb=round(weight_mb, 1), model_mb=round(model_mb, 1))
-        log('  peak memory: done')
-    det.update(measure_generation(model, tok, cfg)); log('  generation: done')
-    fq = svd_factors(model, names, cache=False) if model_name is None else None   # quick: random experts (the committed ones are the embedded model's)
-    cem = measure_cem(model, tok, cfg, {f'e{i}': Expert(z) for i, z in enumerate(random_experts(fq, names, cfg.n_experts, cfg.seed))} if fq else None, fq)
-    del fq; log(f"  few-shot CEM: {cem['seconds']:.0f} s, {100 * cem['switch_share']:.1f}% switching")
-    ratios = {k: round(det[k]['ratio'], 4) for k in TARGETS}
-    return dict(model=label, ratios=ratios, verdicts={k: verdict(k, v) for k, v in ratios.items()}, details=det,
-                settings=asdict(cfg), threads=torch.get_num_threads(), wall_time_s=time.time() - t0,
-                cem_seconds=round(cem['seconds'], 2), cem=cem, quick=model_name is None)
-
-def ratio_table(res:dict # from `run_bench` or a saved `bench.json`
-               )->str:
-    "A markdown table: ratio, measured value, limit, and whether it is met (or by how much it is missed)."
-    rows = ['| ratio | measured | limit | verdict | what |', '|---|---|---|---|---|']
-    for k, v in res['verdicts'].items():
-        ok = 'met' if v['passed'] else f"missed by {100 * v['missed_by']:.0f}%"
-        rows.append(f"| `{k}` | {v['value']:.3f} | {v['op'].replace('<=', '≤').replace('>=', '≥')} {v['limit']} | {ok} | {TARGETS[k][2]} |")
-    return '\n'.join(rows)
-
-# %% ../../nbs/72_bench.ipynb #79adf545
-def save_bench(res:dict, # from `run_bench`
-               path, # e.g. `results/bench.json`
-               command:str, # the command that made it
-               note:str='' # anything worth saying about the conditions
-              )->Path:
-    "Write the results with provenance (`write_results`): rows per ratio, plus `ratios`, `targets`, `passed`, `details`."
-    rows = [dict(method=k, task='bench', score=v['value'], limit=v['limit'], op=v['op'], passed=v['passed'], missed_by=v['missed_by'])
-            for k, v in res['verdicts'].items()]
-    return write_results(path, rows, model=res['model'], budget=res['settings'], seed=res['settings']['seed'],
-                         wall_time_s=res['wall_time_s'], command=command, ratios=res['ratios'],
-                         targets={k: {'op': op, 'limit': lim, 'what': what} for k, (op, lim, what) in TARGETS.items()},
-                         passed={k: v['passed'] for k, v in res['verdicts'].items()}, verdicts=res['verdicts'],
-                         details=res['details'], threads=res['threads'], cem_seconds=res.get('cem_seconds'), cem=res.get('cem'), note=note)
-
-def bench_cli(argv:list|None=None # arguments after `t2repro bench` (default: `sys.argv[1:]`)
-             ):
-    "`t2repro bench [--quick] [--model M] [--out results/bench.json]`: measure every ratio, print them, save JSON."
-    from t2repro.base.options import bench_parser   # torch-free, so `t2repro bench --help` is fast
-    a = bench_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    name = a.model if a.model or a.quick else DEFAULT_MODEL
-    cfg = replace(QUICK if a.quick else BenchConfig(), **(dict(threads=a.threads) if a.threads else {}))
-    res = run_bench(name, cfg, log=lambda s: print(s, file=sys.stderr, flush=True))
-    print(f"{res['model']}: {res['wall_time_s']:.0f} s, {res['threads']} threads\n\n{ratio_table(res)}")
-    out = a.out or (None if a.quick else repo_path('results', 'bench.json')); out = Path(out) / 'bench.json' if out and Path(out).is_dir() else out   # --out DIR: DIR/bench.json
-    if out:
-        cmd = ' '.join(shlex.quote(x) for x in ['t2repro', 'bench', *(sys.argv[1:] if argv is None else argv)])
-        print(f'\nwritten: {save_bench(res, out, cmd, a.note)}')
-    return 0  # a missed limit is a finding to report, not a failure of the command
-
-# %% ../../nbs/72_bench.ipynb #87eb5302
-def plot_ratios(res:dict # from `run_bench` or a saved `bench.json`
-               ):
-    "Each measured ratio divided by its limit (log scale): bars left of the line meet a ≤ limit, right of it a ≥ limit."
-    import matplotlib.pyplot as plt
-    v = res['verdicts']; names = list(v)[::-1]; rel = [v[k]['value'] / v[k]['limit'] for k in names]
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.barh(names, rel, color=['tab:green' if v[k]['passed'] else 'tab:red' for k in names])
-    ax.axvline(1, color='k', lw=1); ax.set_xscale('log')
-    for i, k in enumerate(names): ax.text(rel[i], i, f" {v[k]['value']:.3g} ({v[k]['op'].replace('<=', '≤').replace('>=', '≥')} {v[k]['limit']:g})", va='center', fontsize=8)
-    ax.set_xlabel('measured / limit'); ax.set_title(res['model'], fontsize=9); fig.tight_layout()
-    return fig

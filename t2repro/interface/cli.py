@@ -11,18 +11,18 @@ __all__ = ['COMMANDS', 'USER_ERRORS', 'usage', 'run', 'main']
 
 # %% ../../nbs/90_cli.ipynb #ed9ee2dc
 COMMANDS = {
-    'demo':       ('t2repro.experiments.tables', 'demo_cli',       'the main job, end to end: SVD anatomy, experts, the three strategies, summary, α map (runs/demo)'),
+    'demo':       ('t2repro.experiments.demo', 'demo_cli',       'the main job, end to end: SVD anatomy, experts, the three strategies, summary, α map (runs/demo)'),
     'params':     ('t2repro.interface.commands',    'params_cli',     'trainable parameters of SVF or LoRA for a model (meta device)'),
     'eval':       ('t2repro.interface.commands',    'eval_cli',       'score a model (optionally with an expert) on a task'),
     'baseline':   ('t2repro.experiments.tables', 'baseline_cli',   'zero-shot baselines of a model on all six tasks'),
     'sandbox':    ('t2repro.tasks.sandbox',     'sandbox_cli',    'run a program (and its tests) in the sandbox'),
     'train-svf':  ('t2repro.interface.commands',    'train_svf_cli',  'train an SVF expert with REINFORCE'),
     'train-lora': ('t2repro.interface.commands',    'train_lora_cli', 'train a LoRA baseline with PEFT'),
-    'table1':     ('t2repro.experiments.tables', 'table1_cli',     'base vs LoRA vs SVF on the training tasks (resumable)'),
+    'table1':     ('t2repro.experiments.table1', 'table1_cli',     'base vs LoRA vs SVF on the training tasks (resumable)'),
     'adapt':      ('t2repro.adapt.run',   'adapt_cli',      "Transformer²'s two passes on a task or one --prompt (prompt | cls | few-shot)"),
     'table2':     ('t2repro.experiments.adaptation', 'table2_cli', 'Tables 2 and 3: adaptation strategies on the unseen tasks (resumable)'),
     'transfer':   ('t2repro.experiments.adaptation', 'transfer_cli', 'an expert on other models: ordered/shuffled σ, resampled across shapes'),
-    'bench':      ('t2repro.experiments.bench',       'bench_cli',      'speed and memory ratios against the limits'),
+    'bench':      ('t2repro.experiments.bench_run',   'bench_cli',      'speed and memory ratios against the limits'),
 }
 
 def usage()->str:
@@ -45,11 +45,13 @@ def run(cmd:str, # a command of `COMMANDS`
     mod, fn, _ = COMMANDS[cmd]
     try: f = getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e:
-        print(f't2repro: command {cmd!r} is not available in this version ({e})', file=sys.stderr); return 2
+        print(f't2repro: command {cmd!r} is not available in this version ({e})', file=sys.stderr)
+        return 2
     try: res = f(argv)
     except USER_ERRORS as e:
         if os.environ.get('T2REPRO_TRACEBACK'): raise
-        print(f't2repro {cmd}: error: {" ".join(str(e).split()) or type(e).__name__}', file=sys.stderr); return 2
+        print(f't2repro {cmd}: error: {" ".join(str(e).split()) or type(e).__name__}', file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f't2repro {cmd}: interrupted (the resumable commands continue where they stopped when rerun with the same flags)', file=sys.stderr)
         return 130
@@ -59,7 +61,10 @@ def main(argv:list|None=None # arguments after `t2repro` (default: `sys.argv[1:]
         ):
     "Entry point of the `t2repro` command."
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ('-h', '--help', 'help'): print(usage()); return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'):
+        print(usage())
+        return 0
     if argv[0] not in COMMANDS:
-        print(f't2repro: unknown command {argv[0]!r}\n\n{usage()}', file=sys.stderr); return 2
+        print(f't2repro: unknown command {argv[0]!r}\n\n{usage()}', file=sys.stderr)
+        return 2
     return run(argv[0], argv[1:])

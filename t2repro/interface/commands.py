@@ -16,7 +16,8 @@ from ..weights.svf import svf_param_count, load_expert
 from ..train.rl import TrainConfig, train_svf
 from ..train.lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count
 from ..base.options import eval_parser, train_svf_parser, train_lora_parser, params_parser, train_config
-from ..experiments.tables import slug, results_dir, fail, config_diff, portable_command
+from ..base.runtime import Runtime
+from ..experiments.common import slug, results_dir, fail, config_diff, portable_command
 import t2repro.adapt.adapter  # registers the classifier expert's task, `--task cls`
 
 # %% auto #0
@@ -51,9 +52,11 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
         if a.expert: check_expert(a.expert, a.model)
         resolve_model(a.model)   # an unknown or unreachable model fails now, not after a minute of retries
     except (ValueError, OSError, ModuleNotFoundError) as e: return fail('t2repro eval', e)
-    set_seed(a.seed); t0 = time.time()
+    rt = Runtime.from_args(a).apply()
+    set_seed(a.seed)
+    t0 = time.time()
     print(f'loading {a.model} ...', flush=True)
-    model, tok = load_model(a.model, device=a.device)
+    model, tok = load_model(a.model, device=rt.torch_device)
     ex = None
     if a.expert:
         try: ex = load_expert(a.expert, model=model, check_fingerprint=not a.no_check_fingerprint)
@@ -62,13 +65,14 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
     folder = results_dir(a.out, 'runs')/'eval'
     with with_expert(model, ex):
         res = evaluate(model, tok, task, rows, batch_size=a.batch_size, out=folder/f'{name}.jsonl', fast_mc=not a.no_fast_mc,
-                       max_new_tokens=a.max_new_tokens, backend=a.backend)
+                       max_new_tokens=a.max_new_tokens, backend=a.backend, precision=rt.precision)
     budget = dict(split=a.split, limit=a.limit, n=res.n, batch_size=a.batch_size, fast_mc=not a.no_fast_mc,
                   max_new_tokens=a.max_new_tokens or task.max_new_tokens)
     method = f'expert:{Path(a.expert).stem}' if a.expert else 'base'
     p = write_results(folder/f'{name}.json', [res.row(method)], model=a.model, budget=budget, seed=a.seed, command=portable_command(),
                       wall_time_s=time.time() - t0, expert=Path(a.expert).name if a.expert else None, records=f'{name}.jsonl')
-    print(res); print(f'wrote {p}')
+    print(res)
+    print(f'wrote {p}')
     return 0
 
 # %% ../../nbs/81_commands.ipynb #705a63d6
@@ -77,12 +81,14 @@ def _start_run(args, cfg, **extra)->Path:
     out, now = Path(args.out), dict(model=args.model, task=args.task, config=asdict(cfg), **extra)
     if (out/'config.json').exists() and (d := config_diff(load_json(out/'config.json'), now)):
         raise ValueError(f'{out} holds a run with other settings ({d}): rerun with its flags to resume, or use another --out')
-    out.mkdir(parents=True, exist_ok=True); atomic_save_json(now, out/'config.json')
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_save_json(now, out/'config.json')
     return out
 
 def _rows(a, cfg)->dict:
     "The training and validation rows (read before the model loads, so a missing data file fails at once); checks the model's name."
-    task = get_task(a.task); resolve_model(a.model)
+    task = get_task(a.task)
+    resolve_model(a.model)
     return dict(train_rows=load_rows(task, 'train', cfg.train_limit, a.data_dir), val_rows=load_rows(task, 'val', cfg.val_limit, a.data_dir))
 
 def _say_plan(a, cfg, rows):
@@ -96,10 +102,14 @@ def train_svf_cli(argv:list|None=None # command-line arguments (default: `sys.ar
                  )->int:
     "`t2repro train-svf`: train an SVF expert (REINFORCE by default) and write it to `--out`."
     a = train_svf_parser().parse_args(argv)
-    try: cfg = TrainConfig(**train_config(a)); rows = _rows(a, cfg); out = _start_run(a, cfg)
+    try:
+        cfg = TrainConfig(**train_config(a))
+        rows = _rows(a, cfg)
+        out = _start_run(a, cfg)
     except (ValueError, OSError) as e: return fail('t2repro train-svf', e)
     _say_plan(a, cfg, rows)
-    model, tok = load_model(a.model)
+    rt = Runtime.from_args(a).apply()
+    model, tok = load_model(a.model, device=rt.torch_device)
     t0 = time.time()
     res = train_svf(model, tok, a.task, cfg, out, model_name=a.model, **rows)
     print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"expert.safetensors"} ({time.time()-t0:.1f} s)')
@@ -110,11 +120,14 @@ def train_lora_cli(argv:list|None=None # command-line arguments (default: `sys.a
     "`t2repro train-lora`: train the LoRA baseline (next-token by default) and write the adapter to `--out`."
     a = train_lora_parser().parse_args(argv)
     try:
-        c, l = train_config(a, lora=True); cfg, lcfg = TrainConfig(**c), LoRAConfig(**l)
-        rows = _rows(a, cfg); out = _start_run(a, cfg, lora=asdict(lcfg))
+        c, l = train_config(a, lora=True)
+        cfg, lcfg = TrainConfig(**c), LoRAConfig(**l)
+        rows = _rows(a, cfg)
+        out = _start_run(a, cfg, lora=asdict(lcfg))
     except (ValueError, OSError) as e: return fail('t2repro train-lora', e)
     _say_plan(a, cfg, rows)
-    model, tok = load_model(a.model)
+    rt = Runtime.from_args(a).apply()
+    model, tok = load_model(a.model, device=rt.torch_device)
     t0 = time.time()
     res = train_lora(model, tok, a.task, cfg, out, lcfg, model_name=a.model, **rows)
     print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"adapter"} ({time.time()-t0:.1f} s)')
@@ -130,7 +143,8 @@ def params_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         if a.method == 'svf':
             parts = {}
             for n in svf_targets(model, a.targets or 'mlp', a.layers):
-                k = n.split('.')[-2]; parts[k] = parts.get(k, 0) + min(model.get_parameter(n).shape)
+                k = n.split('.')[-2]
+                parts[k] = parts.get(k, 0) + min(model.get_parameter(n).shape)
             total = sum(parts.values())
         else: total, parts = lora_param_count(model, LoRAConfig(a.rank, a.alpha, targets=a.targets or LoRAConfig().targets), a.layers, breakdown=True)
     except ValueError as e: return fail('t2repro params', e)
