@@ -101,12 +101,15 @@ def assemble_gguf(parts:list, # chunk files, in order
                   sha256:str=EMBEDDED_SHA256 # the expected checksum of the assembled file
                  )->Path:
     "Concatenate `parts` into `dest`, verifying the SHA-256; a mismatch is an error and leaves no file behind."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     h, tmp = hashlib.sha256(), dest.with_name(dest.name + '.partial')
     with open(tmp, 'wb') as out:
         for p in parts:
             with open(p, 'rb') as f:
-                while b := f.read(1 << 24): h.update(b); out.write(b)
+                while b := f.read(1 << 24):
+                    h.update(b)
+                    out.write(b)
     if h.hexdigest() != sha256:
         tmp.unlink()
         raise ValueError(f'checksum mismatch for the assembled GGUF of {EMBEDDED_WHAT}: got {h.hexdigest()}, expected {sha256}. '
@@ -168,7 +171,8 @@ def _cached_model(final, # the cache folder
                   what:str='the model' # what the cache holds, for messages
                  ):
     "Load a model cache, (re)building it first if it is absent or fails verification; `(model, tokenizer)`."
-    final = Path(final); final.parent.mkdir(parents=True, exist_ok=True)
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
     with open(final.parent/f'.{final.name}.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one process converts; concurrent callers wait, then read the cache
         problem = verify_cache(final) if final.exists() else None
@@ -193,7 +197,8 @@ def _convert_embedded(final):
         if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
         out = Path(work)/'hf'
         _say('3/4 writing the 2.5 GB cache (~10 s)')
-        model.save_pretrained(out); tok.save_pretrained(out)
+        model.save_pretrained(out)
+        tok.save_pretrained(out)
         _say('4/4 recording the size and digest of every cache file (~3 s)')
         record_cache(out, source=EMBEDDED_PACKAGES, version=EMBEDDED_VERSION, sha256=EMBEDDED_SHA256, model=DEFAULT_MODEL)
         if final.exists(): os.replace(final, Path(work)/'old')  # a damaged or incomplete cache: out of the way at once,
@@ -224,7 +229,8 @@ def _gguf_package(name):
 def _convert_gguf_package(name, final):
     "Assemble (checked by the package), dequantize and cache a GGUF package model into `final` in one step."
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    pkg, pip = _gguf_package(name); t0 = time.time()
+    pkg, pip = _gguf_package(name)
+    t0 = time.time()
     _say(f'first use of {name} ({pip}): converting it into the cache {final} (once; about a minute on 2 cores)')
     with tempfile.TemporaryDirectory(dir=final.parent) as work:
         g = pkg.assemble(Path(work)/pkg.MODEL_NAME)
@@ -233,7 +239,9 @@ def _convert_gguf_package(name, final):
         model = AutoModelForCausalLM.from_pretrained(work, gguf_file=g.name, dtype=torch.float32)
         model.hf_quantizer = None
         if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
-        out = Path(work)/'hf'; model.save_pretrained(out); tok.save_pretrained(out)
+        out = Path(work)/'hf'
+        model.save_pretrained(out)
+        tok.save_pretrained(out)
         record_cache(out, source=pip, sha256=pkg.EXPECTED_SHA256, model=name)
         if final.exists(): os.replace(final, Path(work)/'old')
         os.replace(out, final)
@@ -297,7 +305,8 @@ def tiny_model(family:str='llama', # llama | mistral | qwen2 | gemma3 | llava-ne
     from transformers import AutoModelForCausalLM, LlavaNextConfig, LlavaNextForConditionalGeneration, CLIPVisionConfig
     family = family.removeprefix('tiny-')
     if family not in ('llama', 'mistral', 'qwen2', 'gemma3', 'llava-next'): raise ValueError(f'no tiny model for family {family!r}')
-    tok = tiny_tokenizer(); torch.manual_seed(seed)
+    tok = tiny_tokenizer()
+    torch.manual_seed(seed)
     ids = dict(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     if family == 'llava-next':
         vis = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32)
@@ -306,7 +315,8 @@ def tiny_model(family:str='llama', # llama | mistral | qwen2 | gemma3 | llava-ne
                               vision_feature_layer=-2, image_seq_length=16)
         model = LlavaNextForConditionalGeneration(cfg)
     else: model = AutoModelForCausalLM.from_config(_tiny_text(family, len(tok), **ids, **config_kw))
-    model.generation_config.pad_token_id = tok.pad_token_id; model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id
     return model.eval(), tok
 
 # %% ../../nbs/04_models.ipynb #7801e156
@@ -332,9 +342,13 @@ def hub_reachable(timeout:float=3. # seconds to wait for the connection
     u = urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co'))
     ok = []
     def probe():
-        try: socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close(); ok.append(1)
+        try:
+            socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close()
+            ok.append(1)
         except OSError: pass
-    t = threading.Thread(target=probe, daemon=True); t.start(); t.join(timeout + 0.5)  # DNS has no timeout of its own
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 0.5)  # DNS has no timeout of its own
     return bool(ok)
 
 def _hub_cached(repo_id:str)->bool:
@@ -372,7 +386,8 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
               ):
     "`(model, tokenizer)` for a preset, hub id or local folder; the embedded default loads offline."
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaNextForConditionalGeneration, AutoProcessor
-    kind, src, offline = resolve_model(name); name = str(name)
+    kind, src, offline = resolve_model(name)
+    name = str(name)
     if kind == 'preset-tiny': model, tok = tiny_model(name)
     elif kind == 'embedded': model, tok = load_embedded(dtype) if name == DEFAULT_MODEL else load_gguf_package(name, dtype)
     else:

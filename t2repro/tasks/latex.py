@@ -31,7 +31,8 @@ def _frac_args(s:str)->str:
     out, i = [], 0
     while i < len(s):
         if s.startswith('\\frac', i):
-            out.append('\\frac'); i += 5
+            out.append('\\frac')
+            i += 5
             for _ in range(2):
                 if i < len(s) and s[i] == '{':
                     depth, k = 0, i
@@ -39,9 +40,14 @@ def _frac_args(s:str)->str:
                         depth += {'{': 1, '}': -1}.get(s[k], 0)
                         if depth == 0: break
                         k += 1
-                    out.append(s[i:k+1]); i = k + 1
-                elif i < len(s): out.append('{' + s[i] + '}'); i += 1
-        else: out.append(s[i]); i += 1
+                    out.append(s[i:k+1])
+                    i = k + 1
+                elif i < len(s):
+                    out.append('{' + s[i] + '}')
+                    i += 1
+        else:
+            out.append(s[i])
+            i += 1
     return ''.join(out)
 
 def normalize_latex(s:str # a LaTeX answer, e.g. "x = \\dfrac12" or "10\\text{ cm}"
@@ -77,7 +83,9 @@ def _top_split(s:str)->list:
     parts, depth, cur = [], 0, ''
     for c in s:
         depth += (c in '([{') - (c in ')]}')
-        if c == ',' and depth == 0: parts.append(cur); cur = ''
+        if c == ',' and depth == 0:
+            parts.append(cur)
+            cur = ''
         else: cur += c
     return parts + [cur]
 

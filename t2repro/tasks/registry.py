@@ -78,7 +78,8 @@ def _read_cached(path:Path, mtime_ns:int, size:int)->Records:
             try: recs.append(json.loads(l))
             except json.JSONDecodeError as e: raise ValueError(f'{path}, line {i}: not valid JSON ({e.msg}, column {e.colno})') from None
             lines.append(i)
-    out = Records(recs); out.where, out.lines = str(path), (tuple(lines) if lines is not None else None)
+    out = Records(recs)
+    out.where, out.lines = str(path), (tuple(lines) if lines is not None else None)
     bad = next((i for i, r in enumerate(out) if not isinstance(r, dict)), None)
     if bad is not None: raise ValueError(f'{out.at(bad)}: expected a JSON object, found a {type(out[bad]).__name__}')
     return out
@@ -102,7 +103,8 @@ def _hub_rows(path:str, config:str|None, split:str)->Records:
     except Exception as e:
         raise FileNotFoundError(f'could not load {path} ({config}, {split}) from the Hugging Face hub ({type(e).__name__}: {e}). '
                                 'Offline? Pass data_dir= (--data-dir) or set $T2REPRO_DATA to a folder laid out like the repository\'s data/.') from None
-    out = Records(recs); out.where = f'hub dataset {path} ({config}, {split})'
+    out = Records(recs)
+    out.where = f'hub dataset {path} ({config}, {split})'
     return out
 
 # %% ../../nbs/32_tasks.ipynb #df144348
@@ -186,7 +188,9 @@ def extract_number(text:str # a model output
 @dataclass
 class GSM8K(Task):
     "GSM8K: grade-school math word problems with a numeric answer."
-    name:str = 'gsm8k'; kind:str = 'gen'; max_new_tokens:int = 512
+    name:str = 'gsm8k'
+    kind:str = 'gen'
+    max_new_tokens:int = 512
     splits = ('train', 'val', 'test', 'fewshot')
     folder = 'gsm8k'
     instruction = 'Solve the problem step by step. End your response with a final line of the form "The answer is N", where N is a number.'
@@ -221,7 +225,9 @@ def _math_row(r:dict, id:str)->dict:
 @dataclass
 class MATH(Task):
     "MATH (Hendrycks et al.): competition mathematics with LaTeX answers; an unseen task."
-    name:str = 'math'; kind:str = 'gen'; max_new_tokens:int = 768
+    name:str = 'math'
+    kind:str = 'gen'
+    max_new_tokens:int = 768
     splits = ('test', 'test_full', 'train', 'fewshot')
     folder = 'math'
     instruction = 'Solve the problem step by step. Put your final answer within \\boxed{}.'
@@ -273,7 +279,9 @@ def _arc_row(id, stem, texts, labels, key)->dict:
 @dataclass
 class ARC(Task):
     "ARC (AI2 Reasoning Challenge), Easy or Challenge set: multiple-choice science questions."
-    name:str = 'arc_easy'; kind:str = 'mc'; max_new_tokens:int = 16
+    name:str = 'arc_easy'
+    kind:str = 'mc'
+    max_new_tokens:int = 16
     splits = ('train', 'val', 'dev', 'test', 'fewshot')
     folder = 'arc'
     instruction = 'Answer with the letter of the correct choice only.'
@@ -378,7 +386,9 @@ def _mbpp_entry_point(code:str, tests:list)->str|None:
 @dataclass
 class MBPP(CodeTask):
     "MBPP (Austin et al.): short Python functions from a description and one example test."
-    name:str = 'mbpp'; kind:str = 'code'; max_new_tokens:int = 512
+    name:str = 'mbpp'
+    kind:str = 'code'
+    max_new_tokens:int = 512
     variant:str = 'sanitized' # "sanitized" (427 problems, the authors' 200/100/rest recipe) | "full" (974, official split)
     splits = ('train', 'val', 'test', 'fewshot')
     folder = 'mbpp'
@@ -396,7 +406,8 @@ class MBPP(CodeTask):
             return [r for r in rows if lo <= r['task_id'] <= hi]
         if self.variant != 'sanitized': raise ValueError(f'MBPP variant must be "sanitized" or "full", not {self.variant!r}')
         if split == 'test': return rows[300:]
-        perm = list(range(300)); random.Random(16).shuffle(perm)
+        perm = list(range(300))
+        random.Random(16).shuffle(perm)
         return [rows[i] for i in sorted(perm[200:] if split == 'val' else perm[:200])]
     def _local(self, split, d):
         f = 'sanitized-mbpp.json' if self.variant == 'sanitized' else 'mbpp.jsonl'
@@ -418,7 +429,9 @@ class MBPP(CodeTask):
 @dataclass
 class HumanEval(CodeTask):
     "HumanEval (Chen et al.): complete a Python function from its signature and docstring; an unseen task."
-    name:str = 'humaneval'; kind:str = 'code'; max_new_tokens:int = 512
+    name:str = 'humaneval'
+    kind:str = 'code'
+    max_new_tokens:int = 512
     fewshot_n:int = 10   # size of the held-out few-shot slice
     fewshot_seed:int = 0 # seed that draws it
     splits = ('test', 'fewshot', 'test_rest')

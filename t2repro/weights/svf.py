@@ -122,7 +122,9 @@ def merge_buffers(model, # a model with real weights (no live SVF view)
     out = {}
     for n in names:
         p = model.get_parameter(n)
-        if n not in kept: kept[n] = p.data; p.data = torch.empty_like(p.data, memory_format=torch.contiguous_format)
+        if n not in kept:
+            kept[n] = p.data
+            p.data = torch.empty_like(p.data, memory_format=torch.contiguous_format)
         out[n] = p.data
     return out
 
@@ -234,7 +236,8 @@ def svf_forward(mod:torch.nn.Linear, # the target layer (for its bias)
 def _compute_factors(svf, n, mode):
     U, S, Vh = svf.factors[n]
     if mode == 'dense': return U, S, Vh
-    W = svf.model.get_parameter(n); key = (n, W.dtype)   # one copy per compute dtype (none at all when it is the factors')
+    W = svf.model.get_parameter(n)
+    key = (n, W.dtype)  # one copy per compute dtype (none at all when it is the factors')
     if key not in svf._compute: svf._compute[key] = (U.to(W.device, W.dtype), Vh.to(W.device, W.dtype))
     return svf._compute[key][0], S, svf._compute[key][1]
 
@@ -253,12 +256,15 @@ def live(self:SVF, mode:str='factored', # 'factored' (x·Vhᵀ·σ'·Uᵀ, no de
     try:
         for p in m.parameters(): p.requires_grad_(False)
         for n, f in fwds.items():
-            mod = _linear(m, n); olds[n] = mod.__dict__.get('forward'); mod.forward = f   # keep an instance-level forward (e.g. a hook)
+            mod = _linear(m, n)
+            olds[n] = mod.__dict__.get('forward')
+            mod.forward = f  # keep an instance-level forward (e.g. a hook)
         m.__dict__['_t2_svf'] = self
         yield self
     finally:
         for n, f in olds.items():
-            mod = _linear(m, n); del mod.forward
+            mod = _linear(m, n)
+            del mod.forward
             if f is not None: mod.forward = f
         for n, p in m.named_parameters(): p.requires_grad_(flags.get(n, p.requires_grad))
         m.__dict__['_t2_svf'] = None
@@ -434,13 +440,15 @@ class Mixture:
         return next(iter(self.B.values())).dtype
     def restore(self):
         "The base weights back (bit-identical)."
-        restore(self.model); return self
+        restore(self.model)
+        return self
     def __enter__(self): return self
     def __exit__(self, *exc): self.restore()
     def __repr__(self): return f'Mixture({self.K} experts over {len(self.names)} matrices)'
 
 def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks; a wider scratch when out is narrower than B
-    wide = torch.promote_types(B.dtype, out.dtype); tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)
+    wide = torch.promote_types(B.dtype, out.dtype)
+    tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)
     for s in range(0, out.numel(), chunk):
         o = out[s:s + chunk] if tmp is None else tmp[:min(chunk, out.numel() - s)]
         torch.mul(B[0, s:s + chunk], c[0], out=o) if o.dtype == B.dtype else o.copy_(B[0, s:s + chunk]).mul_(c[0])
@@ -457,7 +465,8 @@ def combine(B:torch.Tensor, # (K, D): K flattened matrices
     c = [float(x) for x in c]
     if B.dim() != 2 or len(c) != B.shape[0] or out.shape != (B.shape[1],): raise ValueError(f'combine: B {tuple(B.shape)}, {len(c)} multipliers, out {tuple(out.shape)} do not fit')
     if fused and stream_combine(B, c, out) is not None: return out
-    _combine_eager(B, c, out); return out
+    _combine_eager(B, c, out)
+    return out
 
 # %% ../../nbs/13_svf.ipynb #7a19838e
 def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
@@ -485,10 +494,13 @@ def plot_z(expert, # an `Expert` (or a `{name: z}` dict)
     fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False, layout='constrained')
     for ax, (k, (layers, Z)) in zip(axs[0], kinds.items()):
         im = ax.imshow(Z.numpy(), aspect='auto', cmap='RdBu_r', norm=TwoSlopeNorm(med, med - span, med + span), interpolation='nearest')
-        ax.set_title(k, fontsize=9); ax.set_xlabel('singular value index')
-        step = max(1, len(layers) // 6); ax.set_yticks(range(0, len(layers), step), [str(i) for i in layers[::step]])
+        ax.set_title(k, fontsize=9)
+        ax.set_xlabel('singular value index')
+        step = max(1, len(layers) // 6)
+        ax.set_yticks(range(0, len(layers), step), [str(i) for i in layers[::step]])
     axs[0][0].set_ylabel('layer')
-    fig.colorbar(im, ax=axs[0].tolist(), label='z − ref' if ref is not None else 'z'); fig.suptitle(title, fontsize=10)
+    fig.colorbar(im, ax=axs[0].tolist(), label='z − ref' if ref is not None else 'z')
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../../nbs/13_svf.ipynb #ad285bd0
