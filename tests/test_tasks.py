@@ -3,7 +3,7 @@ import gzip, hashlib, json, os, re, shutil, subprocess, sys, tempfile, textwrap
 from pathlib import Path
 import pytest
 from t2repro.tasks import registry as tasks, data as task_data
-from t2repro.base.config import ALL_TASKS
+from t2repro.base.config import ALL_TASKS, CLS_TASK
 from t2repro.base.core import data_dir, repo_path
 from t2repro.tasks.registry import TASKS, get_task, Task
 
@@ -69,8 +69,10 @@ def test_reference_rate(name, split, lo):
 
 def test_registry_and_interface():
     assert tuple(TASKS)[:6] == ALL_TASKS
-    assert set(list(TASKS)[6:]) <= {'cls'}   # the classifier expert's task registers itself once t2repro.adapt.adapter is imported
-    assert get_task('cls').name == 'cls' and 'cls' in TASKS   # ... which get_task('cls') does
+    assert set(list(TASKS)[6:]) <= {CLS_TASK}   # the classifier expert's task registers itself once t2repro.adapt.adapter is imported
+    if CLS_TASK not in TASKS:                   # the registry does not import adapt (a higher layer): it says so
+        with pytest.raises(ValueError, match='registers when t2repro.adapt is imported'): get_task(CLS_TASK)
+    else: assert get_task(CLS_TASK).name == CLS_TASK   # registered by t2repro.adapt.adapter (tested there)
     for t in TASKS.values():
         assert isinstance(t, Task) and t.kind in ('gen', 'mc', 'code') and t.max_new_tokens > 0 and isinstance(t.stop, list)
         assert 'test' in t.splits
