@@ -104,6 +104,7 @@ def verify_cache(folder # a model cache folder
         if _file_digest(p) != want['blake2b']: return f'{name} does not match the digest recorded when it was written (corrupted)'
     return None
 
+# %% ../../nbs/03_embedded.ipynb #1e4e7828
 def _say(msg:str):
     "A progress line on stderr (stdout stays for results)."
     print(f'[t2repro] {msg}', file=sys.stderr, flush=True)
@@ -131,6 +132,7 @@ def _cached_model(final, # the cache folder
             if (again := verify_cache(final)): raise RuntimeError(f'the rebuilt cache {final} fails its own check: {again}')
     return _load_dir(final, dtype)
 
+# %% ../../nbs/03_embedded.ipynb #ca387edc
 def _convert_embedded(final):
     "Assemble, verify and dequantize the GGUF, then move the converted model into `final` in one step."
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -196,6 +198,7 @@ def _convert_gguf_package(name, final):
         os.replace(out, final)
     _say(f'converted in {time.time()-t0:.0f} s; later loads read the cache')
 
+# %% ../../nbs/03_embedded.ipynb #06409451
 def load_gguf_package(name:str='gemma3-270m', # key of `GGUF_PACKAGES`
                       dtype=torch.float32, # weights dtype
                       cache=None # folder for the dequantized cache (default: `cache_dir('models')`)

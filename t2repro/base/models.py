@@ -163,6 +163,7 @@ def _hub_cached(repo_id:str)->bool:
         return isinstance(try_to_load_from_cache(repo_id, 'config.json'), str)
     except Exception: return False
 
+# %% ../../nbs/04_models.ipynb #373649c5
 def resolve_model(name:str # a preset name, a local folder or a hub id
                  )->tuple:
     "Where `name` loads from, without waiting on the network: `(kind, source, offline)`, kind in preset-tiny | embedded | local | hub."
@@ -184,6 +185,7 @@ def resolve_model(name:str # a preset name, a local folder or a hub id
                       f'folder, a cached hub id, or the embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}')
     return 'hub', src, False
 
+# %% ../../nbs/04_models.ipynb #326b6fd5
 def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, or a local folder
                dtype=torch.float32, # weights dtype (fp32 on CPU; bf16 on a GPU box)
                device:str='cpu', # where to put the model

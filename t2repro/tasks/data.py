@@ -49,6 +49,7 @@ def _data_file(d, # a task's data folder
     raise FileNotFoundError(f'{p}: missing task data file (nor {p.name}.gz); copy it from data/{Path(d).name}/ of the t2repro '
                             'repository (its SOURCE.md says where it comes from)')
 
+# %% ../../nbs/31_task_data.ipynb #f009e64b
 def _read_records(path # a `.jsonl` / `.json` (array) file, or either gzip-compressed
                  )->Records:
     "The records of a data file (cached while the file is unchanged); a bad line is an error naming file and line."
@@ -80,6 +81,7 @@ def _read_cached(path:Path, mtime_ns:int, size:int)->Records:
     if bad is not None: raise ValueError(f'{out.at(bad)}: expected a JSON object, found a {type(out[bad]).__name__}')
     return out
 
+# %% ../../nbs/31_task_data.ipynb #7d5dac68
 def _convert(recs:Records, # records of one file (or hub split)
              fn # `fn(i, record)` -> row
             )->list:

@@ -50,6 +50,7 @@ def _frac_args(s:str)->str:
             i += 1
     return ''.join(out)
 
+# %% ../../nbs/30_latex.ipynb #51c61e56
 def normalize_latex(s:str # a LaTeX answer, e.g. "x = \\dfrac12" or "10\\text{ cm}"
                    )->str|None:
     "A normal form of a LaTeX answer for string comparison (MATH/PRM800K-grader style)."
@@ -89,6 +90,7 @@ def _top_split(s:str)->list:
         else: cur += c
     return parts + [cur]
 
+# %% ../../nbs/30_latex.ipynb #a1e05a3c
 def latex_equiv(pred:str, # a predicted answer
                 gold:str # the reference answer
                )->bool:

@@ -15,6 +15,7 @@ __all__ = ['TASKS', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'MATH', '
            'CodeTask', 'MBPP', 'HumanEval', 'get_task']
 
 # %% ../../nbs/32_tasks.ipynb #df144348
+# over 40 lines: one class, its methods in its body
 @dataclass
 class Task:
     "One benchmark behind the common interface: splits, chat prompts, answer extraction, reward and targets."
@@ -183,6 +184,8 @@ def _arc_row(id, stem, texts, labels, key)->dict:
     letters = list('ABCDE'[:len(labels)])
     return dict(id=id, question=stem, choices=list(texts), labels=letters, orig_labels=list(labels), answer=letters[labels.index(key)])
 
+# %% ../../nbs/32_tasks.ipynb #c9dc67f1
+# over 40 lines: one class, its methods in its body
 @dataclass
 class ARC(Task):
     "ARC (AI2 Reasoning Challenge), Easy or Challenge set: multiple-choice science questions."
@@ -250,6 +253,7 @@ def _drop_main(code:str)->str:
     "Remove a top-level `if __name__ == '__main__':` block."
     return re.sub(r'^if\s+__name__\s*==\s*[\'"]__main__[\'"]\s*:.*?(?=^\S|\Z)', '', code, flags=re.M | re.S).rstrip()
 
+# %% ../../nbs/32_tasks.ipynb #20adb452
 def extract_code(text:str, # a model output
                  entry_point:str|None=None # the function the tests call, to choose among several blocks
                 )->str|None:
@@ -290,6 +294,7 @@ def _mbpp_entry_point(code:str, tests:list)->str|None:
     return next((c for c in called if c in names), next((c for c in called if not hasattr(builtins, c)), None))
 
 # %% ../../nbs/32_tasks.ipynb #7424bfcf
+# over 40 lines: one class, its methods in its body
 @dataclass
 class MBPP(CodeTask):
     "MBPP (Austin et al.): short Python functions from a description and one example test."

@@ -29,6 +29,7 @@ class Verdict:
         return json.dumps(dict(passed=self.passed, status=self.status, seconds=round(self.seconds, 3), isolation=self.isolation))
 
 # %% ../../nbs/33_sandbox.ipynb #293efa37
+# over 40 lines: one string, the program the sandboxed process runs (it cannot import t2repro)
 _RUNNER = r'''
 import os, sys, json
 def _mounts(cwd):
@@ -146,6 +147,7 @@ def _killpg(pid):
     except (ProcessLookupError, PermissionError): pass
 
 # %% ../../nbs/33_sandbox.ipynb #03fdff08
+# over 40 lines: one loop over the child's pipes, whose deadline and output caps belong together
 def _collect(proc, fd_marker, deadline, max_output):
     "Read stdout, stderr and the marker until exit, deadline or overflow; returns (out, err, marker, why)."
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray(), fd_marker: bytearray()}
@@ -203,6 +205,7 @@ def _status(marker:bytes, nonce:str, rc:int|None, why:str|None)->str:
     return 'failed'
 
 # %% ../../nbs/33_sandbox.ipynb #b9d65710
+# over 40 lines: one function that owns the child process and every fd it opens, released in its finally
 def _run(program, tests, level, drop, *, timeout, memory_mb, max_procs, max_output)->Verdict:
     "Run one job under `level` (dropping to a fresh uid if `drop`); never raises."
     t0, proc, workdir, fds = time.monotonic(), None, None, []
@@ -249,6 +252,7 @@ def _run(program, tests, level, drop, *, timeout, memory_mb, max_procs, max_outp
             for s in (proc.stdout, proc.stderr): s.close()
         if workdir: shutil.rmtree(workdir, ignore_errors=True)
 
+# %% ../../nbs/33_sandbox.ipynb #b6e56e63
 def _kill_uid(uid):
     "Kill every process of `uid` (a daemon that left our process group) from a child that becomes `uid`."
     pid = os.fork()
@@ -291,6 +295,7 @@ def _probe(level, drop)->bool:
         srv.close()
         shutil.rmtree(probe, ignore_errors=True)
 
+# %% ../../nbs/33_sandbox.ipynb #a65e1571
 @functools.cache
 def isolation_level()->str:
     "The strongest isolation that works on this machine: 'bwrap', 'unshare' or 'none' (probed once, then cached)."

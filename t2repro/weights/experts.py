@@ -55,6 +55,7 @@ def validate_z(z:dict, # {param name: z}
         for k in ks:
             if len(v) != k: raise ValueError(f'{what}: {n} has {len(v)} values but the matrix has {k} singular values')
 
+# %% ../../nbs/14_experts.ipynb #5074a35b
 def load_expert(path, # a file written by `save_expert`
                 model=None, # validate against this model (names, lengths, weights fingerprint)
                 factors:dict|None=None, # validate against these factors (cheaper fingerprint check)
@@ -123,6 +124,7 @@ def mix(experts:list, # K experts (or plain `{name: z}` dicts) over the same tar
     return {n: sum(A[k, j] * zs[k][n].to(A) for k in range(len(zs))) for j, n in enumerate(names)}
 
 # %% ../../nbs/14_experts.ipynb #a51d4606
+# over 40 lines: one class, its methods in its body (precompose, coefficients, set, restore)
 class Mixture:
     "K experts precomposed as B_k = U diag(σ∘z_k) Vh; `set(alpha)` writes W' = c·Σ_k α_k B_k into the targets in place."
     def __init__(self, model, # a model with real weights
@@ -170,6 +172,7 @@ class Mixture:
     def __exit__(self, *exc): self.restore()
     def __repr__(self): return f'Mixture({self.K} experts over {len(self.names)} matrices)'
 
+# %% ../../nbs/14_experts.ipynb #4098f0a4
 def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks; a wider scratch when out is narrower than B
     wide = torch.promote_types(B.dtype, out.dtype)
     tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)

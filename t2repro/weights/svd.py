@@ -118,6 +118,7 @@ def cache_lock(path # the cache file to guard
         try: yield path
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../../nbs/10_svd.ipynb #1a09f4b7
 def factors_path(fingerprint:str, # a `weights_fingerprint`
                  cache_root=None # folder (default: `cache_dir('svd')`)
                 )->Path:
@@ -233,6 +234,7 @@ def plot_spectra(rows:list, # rows of `anatomy`
     if path: save_figure(fig, path, dpi=120)
     return fig
 
+# %% ../../nbs/10_svd.ipynb #9a98862c
 def plot_rank_energy(rows:list, # rows of `anatomy`
                      factors:dict, # `{name: (U, S, Vh)}`
                      path=None # save the figure here as PNG (optional; `save_figure` closes it)
