@@ -8,7 +8,7 @@ the sample failed, within a time bound, that the harness is alive, and that noth
 import os, sys, json, time, socket, signal, hashlib, subprocess, tempfile, shutil
 from pathlib import Path
 import pytest
-from t2repro import sandbox
+from t2repro.tasks import sandbox
 from t2repro.tasks.sandbox import Verdict, run_program, run_many, isolation_level, sandbox_cli
 
 LEVEL = isolation_level()

@@ -1,8 +1,9 @@
-"Tests of t2repro.tasks.registry beyond the notebook: the data folder, the reference programs pass their tests (body-only completions through the sandbox), the hub path, the interface."
+"Tests of t2repro.tasks.registry and t2repro.tasks.data beyond the notebook: the data folder, the reference programs pass their tests (body-only completions through the sandbox), the hub path, the interface."
 import gzip, hashlib, json, os, re, shutil, subprocess, sys, tempfile, textwrap
 from pathlib import Path
 import pytest
-from t2repro import tasks
+from t2repro.tasks import registry as tasks, data as task_data
+from t2repro.base.config import ALL_TASKS, CLS_TASK
 from t2repro.base.core import data_dir, repo_path
 from t2repro.tasks.registry import TASKS, get_task, Task
 
@@ -67,9 +68,11 @@ def test_reference_rate(name, split, lo):
     assert rate >= lo, rate
 
 def test_registry_and_interface():
-    assert list(TASKS)[:6] == ['gsm8k', 'math', 'mbpp', 'humaneval', 'arc_easy', 'arc_challenge']
-    assert set(list(TASKS)[6:]) <= {'cls'}   # the classifier expert's task registers itself once t2repro.adapt.adapter is imported
-    assert get_task('cls').name == 'cls' and 'cls' in TASKS   # ... which get_task('cls') does
+    assert tuple(TASKS)[:6] == ALL_TASKS
+    assert set(list(TASKS)[6:]) <= {CLS_TASK}   # the classifier expert's task registers itself once t2repro.adapt.adapter is imported
+    if CLS_TASK not in TASKS:                   # the registry does not import adapt (a higher layer): it says so
+        with pytest.raises(ValueError, match='registers when t2repro.adapt is imported'): get_task(CLS_TASK)
+    else: assert get_task(CLS_TASK).name == CLS_TASK   # registered by t2repro.adapt.adapter (tested there)
     for t in TASKS.values():
         assert isinstance(t, Task) and t.kind in ('gen', 'mc', 'code') and t.max_new_tokens > 0 and isinstance(t.stop, list)
         assert 'test' in t.splits
@@ -89,10 +92,10 @@ def test_hub_path(monkeypatch, tmp_path):
     recs = {'openai/openai_humaneval': [dict(task_id=f'HumanEval/{i}', prompt='def f():\n    """x"""\n', entry_point='f',
                                              canonical_solution='    return 1\n', test='def check(c):\n    assert c() == 1\n') for i in range(12)],
             'HuggingFaceH4/MATH-500': [dict(problem='1+1?', solution='$\\boxed{2}$', answer='2', subject='Algebra', level=1, unique_id='test/a/1.json')]}
-    monkeypatch.setattr(tasks, '_hub_rows', lambda path, config, split: recs[path])
+    monkeypatch.setattr(tasks, '_hub_rows', lambda path, config, split: recs[path])   # where the tasks look it up
     he = get_task('humaneval')
     assert [len(he.load(s, source='hub')) for s in ('test', 'fewshot', 'test_rest')] == [12, 10, 2]
-    monkeypatch.setattr(tasks, 'find_data_dir', lambda d=None: None)   # an installed package outside a checkout: the hub
+    monkeypatch.setattr(task_data, 'find_data_dir', lambda d=None: None)   # an installed package outside a checkout: the hub
     assert len(he.load('test')) == 12
     r = get_task('math').load('test', source='hub')[0]
     assert r['answer'] == '2' and r['level'] == 1
@@ -101,7 +104,7 @@ def test_hub_path(monkeypatch, tmp_path):
 # --- the data folder: found on its own, or from $T2REPRO_DATA / data_dir=, with clear errors --------------------------
 def test_checkout_data_is_found():
     assert data_dir() == DATA or os.environ.get('T2REPRO_DATA')
-    assert tasks.resolve_source(folder='gsm8k')[0] == 'local'
+    assert task_data.resolve_source(folder='gsm8k')[0] == 'local'
 
 def test_data_manifest():
     "Every file listed in data/README.md is there with the listed size and sha256 (of the uncompressed bytes); every folder has a SOURCE.md."

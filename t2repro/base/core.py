@@ -18,10 +18,14 @@ def atomic_write_bytes(path, # file to write
                        data:bytes # the whole new content
                       )->Path:
     "Write `data` to `path` so that a crash leaves either the old file or the new one."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
@@ -49,7 +53,8 @@ def atomic_torch_save(obj, # anything `torch.save` takes (tensors, dicts, optimi
                      )->Path:
     "`torch.save` to a temporary file, then atomically move it into place."
     import io, torch
-    buf = io.BytesIO(); torch.save(obj, buf)
+    buf = io.BytesIO()
+    torch.save(obj, buf)
     return atomic_write_bytes(path, buf.getvalue())
 
 # %% ../../nbs/00_core.ipynb #05f22552
@@ -70,7 +75,8 @@ def repo_path(*parts)->Path:
 def cache_dir(*parts)->Path:
     "t2repro's cache folder: `$T2REPRO_CACHE`, else `~/.cache/t2repro`."
     d = Path(os.environ.get('T2REPRO_CACHE', Path.home()/'.cache'/'t2repro')).expanduser()
-    d = d.joinpath(*parts); d.mkdir(parents=True, exist_ok=True)
+    d = d.joinpath(*parts)
+    d.mkdir(parents=True, exist_ok=True)
     return d
 
 # %% ../../nbs/00_core.ipynb #3349895e
@@ -104,7 +110,9 @@ def set_seed(seed:int # one seed for python, numpy and torch
             ):
     "Seed every random number generator we use."
     import torch
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 def git_revision(root=None # a git checkout (default: this one)
                 )->str:
@@ -173,7 +181,8 @@ def results_table(path, # a results file written by `write_results`
     dl = lambda x: f"; Δ {100*x['delta']:+.1f} [{100*x['delta_ci_low']:+.1f}, {100*x['delta_ci_high']:+.1f}]" if x.get('delta') is not None and x['method'] != 'base' else ''
     fmt = lambda x: f"{100*x['score']:.1f} [{100*x.get('ci_low', x['score']):.1f}, {100*x.get('ci_high', x['score']):.1f}] (n={x.get('n', '?')}{dl(x)})"
     if pivot:
-        tasks = list(dict.fromkeys(x['task'] for x in r['rows'])); methods = list(dict.fromkeys(x['method'] for x in r['rows']))
+        tasks = list(dict.fromkeys(x['task'] for x in r['rows']))
+        methods = list(dict.fromkeys(x['method'] for x in r['rows']))
         cell = {(x['method'], x['task']): fmt(x) for x in r['rows']}
         lines = ['| method | ' + ' | '.join(tasks) + ' |', '|---|' + '---|' * len(tasks)]
         lines += ['| ' + m + ' | ' + ' | '.join(cell.get((m, t), '–') for t in tasks) + ' |' for m in methods]

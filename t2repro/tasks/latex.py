@@ -31,7 +31,8 @@ def _frac_args(s:str)->str:
     out, i = [], 0
     while i < len(s):
         if s.startswith('\\frac', i):
-            out.append('\\frac'); i += 5
+            out.append('\\frac')
+            i += 5
             for _ in range(2):
                 if i < len(s) and s[i] == '{':
                     depth, k = 0, i
@@ -39,11 +40,17 @@ def _frac_args(s:str)->str:
                         depth += {'{': 1, '}': -1}.get(s[k], 0)
                         if depth == 0: break
                         k += 1
-                    out.append(s[i:k+1]); i = k + 1
-                elif i < len(s): out.append('{' + s[i] + '}'); i += 1
-        else: out.append(s[i]); i += 1
+                    out.append(s[i:k+1])
+                    i = k + 1
+                elif i < len(s):
+                    out.append('{' + s[i] + '}')
+                    i += 1
+        else:
+            out.append(s[i])
+            i += 1
     return ''.join(out)
 
+# %% ../../nbs/30_latex.ipynb #51c61e56
 def normalize_latex(s:str # a LaTeX answer, e.g. "x = \\dfrac12" or "10\\text{ cm}"
                    )->str|None:
     "A normal form of a LaTeX answer for string comparison (MATH/PRM800K-grader style)."
@@ -77,10 +84,13 @@ def _top_split(s:str)->list:
     parts, depth, cur = [], 0, ''
     for c in s:
         depth += (c in '([{') - (c in ')]}')
-        if c == ',' and depth == 0: parts.append(cur); cur = ''
+        if c == ',' and depth == 0:
+            parts.append(cur)
+            cur = ''
         else: cur += c
     return parts + [cur]
 
+# %% ../../nbs/30_latex.ipynb #a1e05a3c
 def latex_equiv(pred:str, # a predicted answer
                 gold:str # the reference answer
                )->bool:

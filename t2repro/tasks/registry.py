@@ -4,112 +4,22 @@
 
 # %% ../../nbs/32_tasks.ipynb #41cad90c
 from __future__ import annotations
-import ast, builtins, gzip, json, random, re, textwrap, warnings
+import ast, builtins, random, re, textwrap, warnings
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from pathlib import Path
-from ..base.core import data_dir as find_data_dir
-from .latex import last_boxed, normalize_latex, latex_equiv
+from .latex import last_boxed, latex_equiv
+from .data import resolve_source, _data_file, _read_records, _convert, _hub_rows
 
 # %% auto #0
-__all__ = ['TASKS', 'resolve_source', 'Records', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'MATH', 'extract_letter',
-           'ARC', 'extract_code', 'CodeTask', 'MBPP', 'HumanEval', 'get_task']
-
-# %% ../../nbs/32_tasks.ipynb #a4a4c1a9
-def resolve_source(data_dir=None, # explicit data folder, else `t2repro.base.core.data_dir()`'s search
-                   source:str='auto', # "auto" | "local" | "hub"
-                   folder:str='' # the task's subfolder that must exist for local loading
-                  )->tuple:
-    "Decide where a task's rows come from: `('local', folder_path)` or `('hub', None)`."
-    if source not in ('auto', 'local', 'hub'): raise ValueError(f'source must be "auto", "local" or "hub", not {source!r}')
-    if source == 'hub': return 'hub', None
-    d = find_data_dir(data_dir)
-    if d is None:
-        if source == 'local': raise FileNotFoundError(f'local {folder} data: no data folder was found (not in a t2repro checkout); '
-                                                      'pass data_dir= (--data-dir) or set $T2REPRO_DATA to a folder laid out like the repository\'s data/')
-        return 'hub', None
-    if not (d/folder).is_dir():
-        raise FileNotFoundError(f'{d/folder}: missing task data folder: the data folder {d} has no {folder}/ '
-                                f'(copy data/{folder}/ of the t2repro repository there)')
-    return 'local', d/folder
-
-class Records(tuple):
-    "Records of one data file (or hub split), remembering where they came from for error messages."
-    where:str = ''          # the file (or hub dataset) they came from
-    lines:tuple|None = None # the line number of each record (None: records of a JSON array)
-
-    def at(self, i:int)->str:
-        "Where record `i` is, e.g. `.../train.jsonl, line 12`."
-        return f'{self.where}, line {self.lines[i]}' if self.lines else f'{self.where}, record {i + 1}'
-
-def _data_file(d, # a task's data folder
-               *parts # the file's path inside it
-              )->Path:
-    "The file `d/parts`, or its gzip-compressed twin `….gz`; an error naming the file if neither exists."
-    p = Path(d).joinpath(*parts)
-    for c in (p, p.with_name(p.name + '.gz')):
-        if c.is_file(): return c
-    raise FileNotFoundError(f'{p}: missing task data file (nor {p.name}.gz); copy it from data/{Path(d).name}/ of the t2repro '
-                            'repository (its SOURCE.md says where it comes from)')
-
-def _read_records(path # a `.jsonl` / `.json` (array) file, or either gzip-compressed
-                 )->Records:
-    "The records of a data file (cached while the file is unchanged); a bad line is an error naming file and line."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'{path}: missing task data file')
-    st = path.stat()
-    return _read_cached(path, st.st_mtime_ns, st.st_size)
-
-@lru_cache(maxsize=32)
-def _read_cached(path:Path, mtime_ns:int, size:int)->Records:
-    try:
-        with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8') as f: text = f.read()
-    except (OSError, EOFError, UnicodeDecodeError) as e: raise ValueError(f'{path}: cannot read ({type(e).__name__}: {e})') from None
-    lines = None
-    if path.name.removesuffix('.gz').endswith('.json'):
-        try: recs = json.loads(text)
-        except json.JSONDecodeError as e: raise ValueError(f'{path}, line {e.lineno}: not valid JSON ({e.msg}, column {e.colno})') from None
-        if not isinstance(recs, list): raise ValueError(f'{path}: expected a JSON array of records, found a {type(recs).__name__}')
-    else:
-        recs, lines = [], []
-        for i, l in enumerate(text.split('\n'), 1):
-            if not l.strip(): continue
-            try: recs.append(json.loads(l))
-            except json.JSONDecodeError as e: raise ValueError(f'{path}, line {i}: not valid JSON ({e.msg}, column {e.colno})') from None
-            lines.append(i)
-    out = Records(recs); out.where, out.lines = str(path), (tuple(lines) if lines is not None else None)
-    bad = next((i for i, r in enumerate(out) if not isinstance(r, dict)), None)
-    if bad is not None: raise ValueError(f'{out.at(bad)}: expected a JSON object, found a {type(out[bad]).__name__}')
-    return out
-
-def _convert(recs:Records, # records of one file (or hub split)
-             fn # `fn(i, record)` -> row
-            )->list:
-    "`fn` applied to every record; a missing field or a bad value is an error naming the file, the line and the field."
-    out, at = [], recs.at if isinstance(recs, Records) else (lambda i: f'record {i + 1}')
-    for i, r in enumerate(recs):
-        try: out.append(fn(i, r))
-        except KeyError as e: raise ValueError(f'{at(i)}: missing field {e.args[0]!r}') from None
-        except (TypeError, AttributeError, ValueError, IndexError) as e:
-            raise ValueError(f'{at(i)}: bad record ({type(e).__name__}: {e})') from None
-    return out
-
-def _hub_rows(path:str, config:str|None, split:str)->Records:
-    "Records of a Hugging Face dataset split (needs the network or the `datasets` cache)."
-    import datasets
-    try: recs = [dict(r) for r in datasets.load_dataset(path, config, split=split)]
-    except Exception as e:
-        raise FileNotFoundError(f'could not load {path} ({config}, {split}) from the Hugging Face hub ({type(e).__name__}: {e}). '
-                                'Offline? Pass data_dir= (--data-dir) or set $T2REPRO_DATA to a folder laid out like the repository\'s data/.') from None
-    out = Records(recs); out.where = f'hub dataset {path} ({config}, {split})'
-    return out
+__all__ = ['TASKS', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'MATH', 'extract_letter', 'ARC', 'extract_code',
+           'CodeTask', 'MBPP', 'HumanEval', 'get_task']
 
 # %% ../../nbs/32_tasks.ipynb #df144348
+# over 40 lines: one class, its methods in its body
 @dataclass
 class Task:
     "One benchmark behind the common interface: splits, chat prompts, answer extraction, reward and targets."
-    name:str = ''          # "gsm8k" | "math" | "mbpp" | "humaneval" | "arc_easy" | "arc_challenge"
+    name:str = ''          # one of `t2repro.base.config.ALL_TASKS`
     kind:str = 'gen'       # "gen" (free-form answer) | "mc" (multiple choice) | "code"
     max_new_tokens:int = 512 # generation budget per sample
     stop:list = field(default_factory=list) # stop strings for generation
@@ -186,7 +96,9 @@ def extract_number(text:str # a model output
 @dataclass
 class GSM8K(Task):
     "GSM8K: grade-school math word problems with a numeric answer."
-    name:str = 'gsm8k'; kind:str = 'gen'; max_new_tokens:int = 512
+    name:str = 'gsm8k'
+    kind:str = 'gen'
+    max_new_tokens:int = 512
     splits = ('train', 'val', 'test', 'fewshot')
     folder = 'gsm8k'
     instruction = 'Solve the problem step by step. End your response with a final line of the form "The answer is N", where N is a number.'
@@ -221,7 +133,9 @@ def _math_row(r:dict, id:str)->dict:
 @dataclass
 class MATH(Task):
     "MATH (Hendrycks et al.): competition mathematics with LaTeX answers; an unseen task."
-    name:str = 'math'; kind:str = 'gen'; max_new_tokens:int = 768
+    name:str = 'math'
+    kind:str = 'gen'
+    max_new_tokens:int = 768
     splits = ('test', 'test_full', 'train', 'fewshot')
     folder = 'math'
     instruction = 'Solve the problem step by step. Put your final answer within \\boxed{}.'
@@ -270,10 +184,14 @@ def _arc_row(id, stem, texts, labels, key)->dict:
     letters = list('ABCDE'[:len(labels)])
     return dict(id=id, question=stem, choices=list(texts), labels=letters, orig_labels=list(labels), answer=letters[labels.index(key)])
 
+# %% ../../nbs/32_tasks.ipynb #c9dc67f1
+# over 40 lines: one class, its methods in its body
 @dataclass
 class ARC(Task):
     "ARC (AI2 Reasoning Challenge), Easy or Challenge set: multiple-choice science questions."
-    name:str = 'arc_easy'; kind:str = 'mc'; max_new_tokens:int = 16
+    name:str = 'arc_easy'
+    kind:str = 'mc'
+    max_new_tokens:int = 16
     splits = ('train', 'val', 'dev', 'test', 'fewshot')
     folder = 'arc'
     instruction = 'Answer with the letter of the correct choice only.'
@@ -335,6 +253,7 @@ def _drop_main(code:str)->str:
     "Remove a top-level `if __name__ == '__main__':` block."
     return re.sub(r'^if\s+__name__\s*==\s*[\'"]__main__[\'"]\s*:.*?(?=^\S|\Z)', '', code, flags=re.M | re.S).rstrip()
 
+# %% ../../nbs/32_tasks.ipynb #20adb452
 def extract_code(text:str, # a model output
                  entry_point:str|None=None # the function the tests call, to choose among several blocks
                 )->str|None:
@@ -375,10 +294,13 @@ def _mbpp_entry_point(code:str, tests:list)->str|None:
     return next((c for c in called if c in names), next((c for c in called if not hasattr(builtins, c)), None))
 
 # %% ../../nbs/32_tasks.ipynb #7424bfcf
+# over 40 lines: one class, its methods in its body
 @dataclass
 class MBPP(CodeTask):
     "MBPP (Austin et al.): short Python functions from a description and one example test."
-    name:str = 'mbpp'; kind:str = 'code'; max_new_tokens:int = 512
+    name:str = 'mbpp'
+    kind:str = 'code'
+    max_new_tokens:int = 512
     variant:str = 'sanitized' # "sanitized" (427 problems, the authors' 200/100/rest recipe) | "full" (974, official split)
     splits = ('train', 'val', 'test', 'fewshot')
     folder = 'mbpp'
@@ -396,7 +318,8 @@ class MBPP(CodeTask):
             return [r for r in rows if lo <= r['task_id'] <= hi]
         if self.variant != 'sanitized': raise ValueError(f'MBPP variant must be "sanitized" or "full", not {self.variant!r}')
         if split == 'test': return rows[300:]
-        perm = list(range(300)); random.Random(16).shuffle(perm)
+        perm = list(range(300))
+        random.Random(16).shuffle(perm)
         return [rows[i] for i in sorted(perm[200:] if split == 'val' else perm[:200])]
     def _local(self, split, d):
         f = 'sanitized-mbpp.json' if self.variant == 'sanitized' else 'mbpp.jsonl'
@@ -418,7 +341,9 @@ class MBPP(CodeTask):
 @dataclass
 class HumanEval(CodeTask):
     "HumanEval (Chen et al.): complete a Python function from its signature and docstring; an unseen task."
-    name:str = 'humaneval'; kind:str = 'code'; max_new_tokens:int = 512
+    name:str = 'humaneval'
+    kind:str = 'code'
+    max_new_tokens:int = 512
     fewshot_n:int = 10   # size of the held-out few-shot slice
     fewshot_seed:int = 0 # seed that draws it
     splits = ('test', 'fewshot', 'test_rest')

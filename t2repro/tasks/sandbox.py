@@ -29,6 +29,7 @@ class Verdict:
         return json.dumps(dict(passed=self.passed, status=self.status, seconds=round(self.seconds, 3), isolation=self.isolation))
 
 # %% ../../nbs/33_sandbox.ipynb #293efa37
+# over 40 lines: one string, the program the sandboxed process runs (it cannot import t2repro)
 _RUNNER = r'''
 import os, sys, json
 def _mounts(cwd):
@@ -146,29 +147,43 @@ def _killpg(pid):
     except (ProcessLookupError, PermissionError): pass
 
 # %% ../../nbs/33_sandbox.ipynb #03fdff08
+# over 40 lines: one loop over the child's pipes, whose deadline and output caps belong together
 def _collect(proc, fd_marker, deadline, max_output):
     "Read stdout, stderr and the marker until exit, deadline or overflow; returns (out, err, marker, why)."
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray(), fd_marker: bytearray()}
     sel = selectors.DefaultSelector()
-    for fd in bufs: os.set_blocking(fd, False); sel.register(fd, selectors.EVENT_READ)
+    for fd in bufs:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
     why, exited_at = None, None
     try:
         while why is None:
             now = time.monotonic()
-            if now >= deadline: why = 'timeout'; break
+            if now >= deadline:
+                why = 'timeout'
+                break
             if not sel.get_map():  # every pipe closed: the exit is near (wait without reaping)
                 if _exited(proc.pid): break
-                time.sleep(0.002); continue
+                time.sleep(0.002)
+                continue
             if exited_at is None and _exited(proc.pid): exited_at = now
             if exited_at is not None and now - exited_at > 0.2: break  # a leftover child holds a pipe (no PID ns)
             for key, _ in sel.select(min(0.05, max(deadline - now, 0))):
                 try: chunk = os.read(key.fd, 1 << 16)
                 except (BlockingIOError, InterruptedError): continue
                 except OSError: chunk = b''
-                if not chunk: sel.unregister(key.fd); continue
+                if not chunk:
+                    sel.unregister(key.fd)
+                    continue
                 buf = bufs[key.fd]
-                if key.fd == fd_marker: buf += chunk; del buf[:-4096]; continue  # keep the tail: the runner writes last
-                if len(buf) + len(chunk) > max_output: buf += chunk[:max_output - len(buf)]; why = 'output'; break
+                if key.fd == fd_marker:
+                    buf += chunk
+                    del buf[:-4096]
+                    continue  # keep the tail: the runner writes last
+                if len(buf) + len(chunk) > max_output:
+                    buf += chunk[:max_output - len(buf)]
+                    why = 'output'
+                    break
                 buf += chunk
     finally: sel.close()
     out, err, marker = (bytes(b) for b in bufs.values())
@@ -179,7 +194,8 @@ def _status(marker:bytes, nonce:str, rc:int|None, why:str|None)->str:
     "Classify a finished run."
     if why == 'timeout': return 'timeout'
     if why == 'output': return 'killed'
-    lines = marker.split(b'\n'); last = next((l for l in reversed(lines) if l.strip()), b'')
+    lines = marker.split(b'\n')
+    last = next((l for l in reversed(lines) if l.strip()), b'')
     kind = last[len(nonce) + 1:].decode('utf-8', 'replace') if last.startswith(nonce.encode() + b' ') else None
     if kind == 'ok': return 'ok' if rc == 0 else 'failed'
     if kind in ('memory', 'failed', 'error'): return kind
@@ -189,6 +205,7 @@ def _status(marker:bytes, nonce:str, rc:int|None, why:str|None)->str:
     return 'failed'
 
 # %% ../../nbs/33_sandbox.ipynb #b9d65710
+# over 40 lines: one function that owns the child process and every fd it opens, released in its finally
 def _run(program, tests, level, drop, *, timeout, memory_mb, max_procs, max_output)->Verdict:
     "Run one job under `level` (dropping to a fresh uid if `drop`); never raises."
     t0, proc, workdir, fds = time.monotonic(), None, None, []
@@ -200,15 +217,20 @@ def _run(program, tests, level, drop, *, timeout, memory_mb, max_procs, max_outp
             if uid is not None: os.chown(workdir, uid, uid)
         cwd = workdir or '/tmp'
         nonce = secrets.token_hex(16)
-        job = tempfile.TemporaryFile(); fds.append(job)
+        job = tempfile.TemporaryFile()
+        fds.append(job)
         job.write(json.dumps(dict(nonce=nonce, program=program, tests=tests, cwd=cwd, uid=uid,
-                                  limits=_limits(timeout, memory_mb, max_procs, uid))).encode()); job.flush(); job.seek(0)
-        mr, mw = os.pipe(); fds += [mr, mw]
+                                  limits=_limits(timeout, memory_mb, max_procs, uid))).encode())
+        job.flush()
+        job.seek(0)
+        mr, mw = os.pipe()
+        fds += [mr, mw]
         env = dict(PATH=_PATH, HOME=cwd, TMPDIR=cwd, LANG='C.UTF-8', PYTHONDONTWRITEBYTECODE='1', PYTHONIOENCODING='utf-8')
         proc = subprocess.Popen(_command(level, job.fileno(), mw), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, pass_fds=(job.fileno(), mw), cwd=workdir or '/',
                                 env=env, start_new_session=True)
-        os.close(mw); fds.remove(mw)
+        os.close(mw)
+        fds.remove(mw)
         out, err, marker, why = _collect(proc, mr, t0 + timeout, max_output)
         _killpg(proc.pid)  # the leader is not reaped yet, so this group is still ours
         if uid is not None and level == 'none': _kill_uid(uid)
@@ -219,7 +241,10 @@ def _run(program, tests, level, drop, *, timeout, memory_mb, max_procs, max_outp
         if why == 'output': err += note(f'output limit of {max_output} bytes exceeded: killed')
         return Verdict(status == 'ok', status, time.monotonic() - t0, out.decode('utf-8', 'replace'), err, rc, level)
     except Exception as e:
-        if proc is not None: _killpg(proc.pid); proc.kill(); proc.wait()
+        if proc is not None:
+            _killpg(proc.pid)
+            proc.kill()
+            proc.wait()
         return Verdict(False, 'error', time.monotonic() - t0, '', note(f'harness error: {e!r}'), None, level)
     finally:
         for f in fds: f.close() if hasattr(f, 'close') else os.close(f)
@@ -227,11 +252,15 @@ def _run(program, tests, level, drop, *, timeout, memory_mb, max_procs, max_outp
             for s in (proc.stdout, proc.stderr): s.close()
         if workdir: shutil.rmtree(workdir, ignore_errors=True)
 
+# %% ../../nbs/33_sandbox.ipynb #b6e56e63
 def _kill_uid(uid):
     "Kill every process of `uid` (a daemon that left our process group) from a child that becomes `uid`."
     pid = os.fork()
     if pid == 0:
-        try: os.setgid(uid); os.setuid(uid); os.kill(-1, signal.SIGKILL)
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
         finally: os._exit(0)
     os.waitpid(pid, 0)
 
@@ -254,14 +283,19 @@ def _probe(level, drop)->bool:
     if level != 'none' and not shutil.which(level): return False
     probe = tempfile.mkdtemp(prefix='t2sbx-probe-', dir='/var/tmp' if os.path.isdir('/var/tmp') else None)
     os.chmod(probe, 0o777)  # only a read-only mount may stop the write, not permissions
-    srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(1)
     try:
         v = _run(_PROBE.format(probe=probe, port=srv.getsockname()[1]), None, level, drop,
                  timeout=20, memory_mb=1024, max_procs=16, max_output=10_000)
         if level == 'none': return v.passed
         return v.passed and v.stdout.strip() == 'PROBE False False' and not os.listdir(probe)
-    finally: srv.close(); shutil.rmtree(probe, ignore_errors=True)
+    finally:
+        srv.close()
+        shutil.rmtree(probe, ignore_errors=True)
 
+# %% ../../nbs/33_sandbox.ipynb #a65e1571
 @functools.cache
 def isolation_level()->str:
     "The strongest isolation that works on this machine: 'bwrap', 'unshare' or 'none' (probed once, then cached)."
@@ -269,7 +303,9 @@ def isolation_level()->str:
     if start not in _LEVELS: raise ValueError(f'T2REPRO_SANDBOX={start!r}: expected one of {_LEVELS}')
     for level in _LEVELS[_LEVELS.index(start):]:
         for drop in ((True, False) if os.geteuid() == 0 else (False,)):
-            if _probe(level, drop): _DROP[level] = drop; break
+            if _probe(level, drop):
+                _DROP[level] = drop
+                break
         if level in _DROP: break
     if level == 'none':
         _DROP.setdefault('none', False)
@@ -321,7 +357,9 @@ def sandbox_cli(argv:list|None=None # arguments (default: `sys.argv[1:]`)
     src = {}
     for k in ('program', 'tests'):
         f = getattr(a, k)
-        if f is None: src[k] = None; continue
+        if f is None:
+            src[k] = None
+            continue
         try: src[k] = Path(f).read_text()
         except (OSError, UnicodeDecodeError) as e: p.error(f'cannot read {k} file {f}: {e}')
     print(run_program(src['program'], src['tests'], timeout=a.timeout, memory_mb=a.memory_mb).to_json(), flush=True)

@@ -42,6 +42,7 @@ def resident_kb(t:torch.Tensor)->int:
     mp = _mapping_of(t, _mappings())
     return mp[6] if mp else -1
 
+# %% ../../nbs/11_offload.ipynb #1f21e66f
 def _to_file(t:torch.Tensor, folder=None)->torch.Tensor:
     "An equal tensor backed by a private mapping of a (deleted) temporary file holding `t`'s bytes."
     import os, tempfile

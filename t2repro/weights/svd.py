@@ -8,7 +8,7 @@ import math, time, hashlib, warnings, contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
-from ..base.core import cache_dir, atomic_write_bytes
+from ..base.core import cache_dir, atomic_write_bytes, save_figure
 from ..base.models import svf_targets, LAYER_RE
 
 # %% auto #0
@@ -111,12 +111,14 @@ def cache_lock(path # the cache file to guard
               ):
     "Hold an exclusive lock on a cache file's `.lock` sibling: another process (or thread) that wants it waits."
     import fcntl
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.parent/f'.{path.name}.lock', 'a') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield path
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../../nbs/10_svd.ipynb #1a09f4b7
 def factors_path(fingerprint:str, # a `weights_fingerprint`
                  cache_root=None # folder (default: `cache_dir('svd')`)
                 )->Path:
@@ -161,7 +163,8 @@ def _factors(model, names, digests, fp, path, cache, t0, verbose):
 def spectrum_stats(S:torch.Tensor # singular values, descending
                   )->dict:
     "Effective rank (Roy & Vetterli), energy in the top 10%/50% of components, and the extremes of a spectrum."
-    S = S.detach().double().cpu(); k = len(S)
+    S = S.detach().double().cpu()
+    k = len(S)
     p = S / S.sum()
     erank = math.exp(float(-(p * torch.log(p.clamp_min(1e-300))).sum()))
     energy = torch.cumsum(S**2, 0) / (S**2).sum()
@@ -209,7 +212,7 @@ def format_table(summary:list # rows of `summarize`
 # %% ../../nbs/10_svd.ipynb #2159ce9d
 def plot_spectra(rows:list, # rows of `anatomy`
                  factors:dict, # `{name: (U, S, Vh)}`
-                 path=None # save the figure here as PNG (optional)
+                 path=None # save the figure here as PNG (optional; `save_figure` closes it)
                 ):
     "Normalised singular-value spectra σ_i/σ_1, one panel per module kind, one line per layer."
     import matplotlib.pyplot as plt
@@ -221,17 +224,20 @@ def plot_spectra(rows:list, # rows of `anatomy`
         for r in (r for r in rows if r['module'] == mod):
             S = factors[r['name']][1].double().cpu()
             ax.plot(torch.linspace(0, 1, len(S)), S / S[0], color=cmap(r['layer'] / max(n_layers - 1, 1)), lw=0.9)
-        ax.set_yscale('log'); ax.set_title(f'{mod} ({"x".join(map(str, r["shape"]))})'); ax.set_xlabel('i / k')
+        ax.set_yscale('log')
+        ax.set_title(f'{mod} ({"x".join(map(str, r["shape"]))})')
+        ax.set_xlabel('i / k')
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel('σ_i / σ_1')
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, n_layers - 1))
     fig.colorbar(sm, ax=axes[0].tolist(), label='layer', pad=0.01)
-    if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')
+    if path: save_figure(fig, path, dpi=120)
     return fig
 
+# %% ../../nbs/10_svd.ipynb #9a98862c
 def plot_rank_energy(rows:list, # rows of `anatomy`
                      factors:dict, # `{name: (U, S, Vh)}`
-                     path=None # save the figure here as PNG (optional)
+                     path=None # save the figure here as PNG (optional; `save_figure` closes it)
                     ):
     "Effective rank per layer (left) and the mean cumulative energy curve per module kind (right)."
     import matplotlib.pyplot as plt
@@ -242,9 +248,17 @@ def plot_rank_energy(rows:list, # rows of `anatomy`
         a.plot([r['layer'] for r in rs], [r['erank_frac'] for r in rs], marker='o', ms=3, label=mod)
         E = torch.stack([torch.cumsum(factors[r['name']][1].double().cpu()**2, 0) / (factors[r['name']][1].double().cpu()**2).sum() for r in rs]).mean(0)
         b.plot(torch.linspace(0, 1, len(E)), E, label=mod)
-    a.set_xlabel('layer'); a.set_ylabel('effective rank / k'); a.set_title('effective rank (Roy & Vetterli)'); a.legend(); a.grid(alpha=0.3)
+    a.set_xlabel('layer')
+    a.set_ylabel('effective rank / k')
+    a.set_title('effective rank (Roy & Vetterli)')
+    a.legend()
+    a.grid(alpha=0.3)
     b.plot([0, 1], [0, 1], 'k:', lw=0.8, label='flat spectrum')
-    b.set_xlabel('top j / k components'); b.set_ylabel('energy Σσ²'); b.set_title('energy in the top components'); b.legend(); b.grid(alpha=0.3)
+    b.set_xlabel('top j / k components')
+    b.set_ylabel('energy Σσ²')
+    b.set_title('energy in the top components')
+    b.legend()
+    b.grid(alpha=0.3)
     fig.tight_layout()
-    if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')
+    if path: save_figure(fig, path, dpi=120)
     return fig

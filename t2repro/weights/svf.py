@@ -4,24 +4,19 @@
 
 # %% ../../nbs/13_svf.ipynb #c6be0029
 from __future__ import annotations
-import json, warnings
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
-from pathlib import Path
 import torch
 import torch.nn.functional as F
-from fastcore.basics import patch
-from ..base.core import atomic_write_bytes
-from ..base.models import svf_targets, LAYER_RE
+from ..base.models import svf_targets
 from .svd import Factors, weights_fingerprint
-from .offload import release_weights, resident_kb
-from .kernels import stream_combine
+from .offload import release_weights
 
 # %% auto #0
-__all__ = ['EXPERT_FORMAT', 'SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose',
-           'factored_linear', 'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'SVF', 'svf_forward',
-           'ExpertNotFoundError', 'Expert', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix',
-           'Mixture', 'combine', 'z_by_kind', 'plot_z', 'svf_param_count']
+__all__ = ['SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose', 'factored_linear',
+           'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'svf_forward', 'Expert', 'SVF',
+           'svf_param_count']
 
 # %% ../../nbs/13_svf.ipynb #bf2781b8
 @dataclass
@@ -122,7 +117,9 @@ def merge_buffers(model, # a model with real weights (no live SVF view)
     out = {}
     for n in names:
         p = model.get_parameter(n)
-        if n not in kept: kept[n] = p.data; p.data = torch.empty_like(p.data, memory_format=torch.contiguous_format)
+        if n not in kept:
+            kept[n] = p.data
+            p.data = torch.empty_like(p.data, memory_format=torch.contiguous_format)
         out[n] = p.data
     return out
 
@@ -162,9 +159,38 @@ def merged(model, factors:dict, z:dict, cfg:SVFConfig|None=None):
         yield model
     finally: restore(model)
 
+# %% ../../nbs/13_svf.ipynb #4ccfa802
+def svf_forward(mod:torch.nn.Linear, # the target layer (for its bias)
+                U:torch.Tensor, S:torch.Tensor, Vh:torch.Tensor, # factors (U, Vh in the compute dtype for 'factored')
+                p:torch.Tensor, # the raw parameter, read at every call
+                cfg:SVFConfig, # parametrization and renorm
+                mode:str='factored' # 'factored' (x·Vhᵀ·σ'·Uᵀ) or 'dense' (recompose W')
+               ):
+    "The forward of one SVF layer, as a function of its input."
+    if mode == 'factored': return lambda x: factored_linear(x, U, Vh, effective_sigma(S, params_to_z(p, cfg), cfg), mod.bias)
+    if mode == 'dense': return lambda x: F.linear(x, recompose(U, S, Vh, params_to_z(p, cfg), cfg).to(x.device, x.dtype), mod.bias)
+    raise ValueError(f"unknown SVF mode {mode!r}: use 'factored' or 'dense'")
+
+# %% ../../nbs/13_svf.ipynb #70ccbcad
+@dataclass
+class Expert:
+    "One z-vector per target matrix, keyed by parameter name, plus metadata."
+    z: dict                                    # {param name: 1-D fp32 tensor}
+    meta: dict = field(default_factory=dict)   # base model, targets, fingerprint, svf config, training config, ...
+    @property
+    def names(self)->list:
+        "The target parameter names, in order."
+        return list(self.z)
+    def n_params(self)->int:
+        "Number of values in the expert."
+        return sum(v.numel() for v in self.z.values())
+    def __repr__(self): return f'Expert({len(self.z)} matrices, {self.n_params():,} values, meta keys {sorted(self.meta)})'
+
 # %% ../../nbs/13_svf.ipynb #ae5b1044
 class SVF:
     "The raw parameters p of z for a model's target matrices, with `live()` and `merged()` views over them."
+    # one cell over 40 lines: a class lives in one place, its methods in its body (no @patch), so the state API,
+    # the live view and `expert` are read together here
     def __init__(self, model, # a transformers model with real weights
                  factors:dict, # `{name: (U, S, Vh)}` from `svd_factors`
                  cfg:SVFConfig|None=None, # parametrization and targets
@@ -217,279 +243,51 @@ class SVF:
         "Context manager: the current z merged into the weights under `no_grad`; base tensors restored bit-identically after."
         with torch.no_grad(), merged(self.model, self.factors, self.z(), self.cfg): yield self
 
+    def _compute_factors(self, n, mode):
+        "U, S, Vh for the live view ('factored': U and Vh in the weights' dtype and device, one copy per dtype, made once)."
+        U, S, Vh = self.factors[n]
+        if mode == 'dense': return U, S, Vh
+        W = self.model.get_parameter(n)
+        key = (n, W.dtype)  # one copy per compute dtype (none at all when it is the factors')
+        if key not in self._compute: self._compute[key] = (U.to(W.device, W.dtype), Vh.to(W.device, W.dtype))
+        return self._compute[key][0], S, self._compute[key][1]
+
+    @contextmanager
+    def live(self, mode:str='factored', # 'factored' (x·Vhᵀ·σ'·Uᵀ, no dense W') or 'dense' (recompose W' every forward)
+             release:bool=True # factored: drop the dense target weights from memory while live (see `release_weights`)
+            ):
+        "Context manager: the targets run the SVF forward from this object's p; gradients reach p only."
+        m = self.model
+        if m.__dict__.get('_t2_svf') is not None: raise ValueError('SVF is already live on this model: leave the other live() block first')
+        if is_merged(m): raise ValueError('this model holds merged weights: restore(model) before a live view')
+        fwds = {n: svf_forward(_linear(m, n), *self._compute_factors(n, mode), self.params[n], self.cfg, mode) for n in self.names}
+        if release and mode == 'factored': release_weights(m, self.names)
+        flags, olds = {n: p.requires_grad for n, p in m.named_parameters()}, {}
+        try:
+            for p in m.parameters(): p.requires_grad_(False)
+            for n, f in fwds.items():
+                mod = _linear(m, n)
+                olds[n] = mod.__dict__.get('forward')
+                mod.forward = f  # keep an instance-level forward (e.g. a hook)
+            m.__dict__['_t2_svf'] = self
+            yield self
+        finally:
+            for n, f in olds.items():
+                mod = _linear(m, n)
+                del mod.forward
+                if f is not None: mod.forward = f
+            for n, p in m.named_parameters(): p.requires_grad_(flags.get(n, p.requires_grad))
+            m.__dict__['_t2_svf'] = None
+
+    def expert(self, **meta # extra metadata (task, steps, score, ...)
+              )->Expert:
+        "The current z as an `Expert`, with base model, targets, fingerprint and SVF config in its metadata."
+        f = self.factors
+        fp = f.fingerprint_of(self.names) if isinstance(f, Factors) and f.digests else weights_fingerprint(self.model, self.names)
+        base = getattr(getattr(self.model, 'config', None), '_name_or_path', '') or ''
+        return Expert(self.z(), dict(base_model=base, targets=self.names, fingerprint=fp, svf=self.cfg.to_dict(), **meta))
+
     def __repr__(self): return f'SVF({len(self.params)} matrices, {self.n_params():,} params, {self.cfg.parametrization})'
-
-# %% ../../nbs/13_svf.ipynb #4ccfa802
-def svf_forward(mod:torch.nn.Linear, # the target layer (for its bias)
-                U:torch.Tensor, S:torch.Tensor, Vh:torch.Tensor, # factors (U, Vh in the compute dtype for 'factored')
-                p:torch.Tensor, # the raw parameter, read at every call
-                cfg:SVFConfig, # parametrization and renorm
-                mode:str='factored' # 'factored' (x·Vhᵀ·σ'·Uᵀ) or 'dense' (recompose W')
-               ):
-    "The forward of one SVF layer, as a function of its input."
-    if mode == 'factored': return lambda x: factored_linear(x, U, Vh, effective_sigma(S, params_to_z(p, cfg), cfg), mod.bias)
-    if mode == 'dense': return lambda x: F.linear(x, recompose(U, S, Vh, params_to_z(p, cfg), cfg).to(x.device, x.dtype), mod.bias)
-    raise ValueError(f"unknown SVF mode {mode!r}: use 'factored' or 'dense'")
-
-def _compute_factors(svf, n, mode):
-    U, S, Vh = svf.factors[n]
-    if mode == 'dense': return U, S, Vh
-    W = svf.model.get_parameter(n); key = (n, W.dtype)   # one copy per compute dtype (none at all when it is the factors')
-    if key not in svf._compute: svf._compute[key] = (U.to(W.device, W.dtype), Vh.to(W.device, W.dtype))
-    return svf._compute[key][0], S, svf._compute[key][1]
-
-@patch
-@contextmanager
-def live(self:SVF, mode:str='factored', # 'factored' (x·Vhᵀ·σ'·Uᵀ, no dense W') or 'dense' (recompose W' every forward)
-         release:bool=True # factored: drop the dense target weights from memory while live (see `release_weights`)
-        ):
-    "Context manager: the targets run the SVF forward from this object's p; gradients reach p only."
-    m = self.model
-    if m.__dict__.get('_t2_svf') is not None: raise ValueError('SVF is already live on this model: leave the other live() block first')
-    if is_merged(m): raise ValueError('this model holds merged weights: restore(model) before a live view')
-    fwds = {n: svf_forward(_linear(m, n), *_compute_factors(self, n, mode), self.params[n], self.cfg, mode) for n in self.names}
-    if release and mode == 'factored': release_weights(m, self.names)
-    flags, olds = {n: p.requires_grad for n, p in m.named_parameters()}, {}
-    try:
-        for p in m.parameters(): p.requires_grad_(False)
-        for n, f in fwds.items():
-            mod = _linear(m, n); olds[n] = mod.__dict__.get('forward'); mod.forward = f   # keep an instance-level forward (e.g. a hook)
-        m.__dict__['_t2_svf'] = self
-        yield self
-    finally:
-        for n, f in olds.items():
-            mod = _linear(m, n); del mod.forward
-            if f is not None: mod.forward = f
-        for n, p in m.named_parameters(): p.requires_grad_(flags.get(n, p.requires_grad))
-        m.__dict__['_t2_svf'] = None
-
-# %% ../../nbs/13_svf.ipynb #f790e6d0
-EXPERT_FORMAT = 't2repro-expert-v1'
-
-class ExpertNotFoundError(FileNotFoundError, ValueError):
-    "An expert file that does not exist (both a FileNotFoundError and a ValueError)."
-
-@dataclass
-class Expert:
-    "One z-vector per target matrix, keyed by parameter name, plus metadata."
-    z: dict                                    # {param name: 1-D fp32 tensor}
-    meta: dict = field(default_factory=dict)   # base model, targets, fingerprint, svf config, training config, ...
-    @property
-    def names(self)->list:
-        "The target parameter names, in order."
-        return list(self.z)
-    def n_params(self)->int:
-        "Number of values in the expert."
-        return sum(v.numel() for v in self.z.values())
-    def __repr__(self): return f'Expert({len(self.z)} matrices, {self.n_params():,} values, meta keys {sorted(self.meta)})'
-
-def save_expert(expert:Expert, # the expert
-                path # destination `.safetensors` file
-               )->Path:
-    "Save an expert as safetensors (z by parameter name; metadata as JSON in the header), atomically."
-    from safetensors.torch import save
-    for n, v in expert.z.items():
-        if v.ndim != 1: raise ValueError(f'{n}: z must be 1-D, got shape {tuple(v.shape)}')
-    tensors = {n: v.detach().float().cpu().contiguous() for n, v in expert.z.items()}
-    meta = {'format': EXPERT_FORMAT, 'meta': json.dumps(expert.meta, default=str), 'names': json.dumps(list(tensors))}
-    return atomic_write_bytes(path, save(tensors, metadata=meta))
-
-# %% ../../nbs/13_svf.ipynb #48f7387d
-@patch
-def expert(self:SVF, **meta # extra metadata (task, steps, score, ...)
-          )->Expert:
-    "The current z as an `Expert`, with base model, targets, fingerprint and SVF config in its metadata."
-    f = self.factors
-    fp = f.fingerprint_of(self.names) if isinstance(f, Factors) and f.digests else weights_fingerprint(self.model, self.names)
-    base = getattr(getattr(self.model, 'config', None), '_name_or_path', '') or ''
-    return Expert(self.z(), dict(base_model=base, targets=self.names, fingerprint=fp, svf=self.cfg.to_dict(), **meta))
-
-# %% ../../nbs/13_svf.ipynb #eee06d79
-def validate_z(z:dict, # {param name: z}
-               model=None, # check names and lengths against this model's weights
-               factors:dict|None=None, # ... and/or against these factors
-               what:str='z' # how to call it in errors
-              ):
-    "Raise a ValueError naming the problem if z has unknown names or wrong lengths."
-    pnames = dict(model.named_parameters()) if model is not None else None
-    for n, v in z.items():
-        if v.ndim != 1: raise ValueError(f'{what}: {n} is not a 1-D vector (shape {tuple(v.shape)})')
-        ks = []
-        if factors is not None:
-            if n not in factors: raise ValueError(f'{what}: unknown parameter name {n!r}: not among the {len(factors)} matrices of the factors')
-            ks.append(len(factors[n][1]))
-        if pnames is not None:
-            if n not in pnames: raise ValueError(f'{what}: unknown parameter name {n!r}: the model has no such parameter')
-            if pnames[n].ndim != 2: raise ValueError(f'{what}: {n} is not a matrix')
-            ks.append(min(pnames[n].shape))
-        for k in ks:
-            if len(v) != k: raise ValueError(f'{what}: {n} has {len(v)} values but the matrix has {k} singular values')
-
-def load_expert(path, # a file written by `save_expert`
-                model=None, # validate against this model (names, lengths, weights fingerprint)
-                factors:dict|None=None, # validate against these factors (cheaper fingerprint check)
-                check_fingerprint:bool=True # compare the recorded base-weights fingerprint
-               )->Expert:
-    "Load and validate an expert; any problem is a ValueError that names it."
-    from safetensors import safe_open
-    path = Path(path)
-    if not path.exists(): raise ExpertNotFoundError(f'expert file {path} does not exist')
-    try:
-        with safe_open(str(path), 'pt') as f:
-            header = f.metadata() or {}
-            z = {n: f.get_tensor(n) for n in f.keys()}
-    except Exception as e: raise ValueError(f'{path} is not a readable safetensors file (corrupt or another format): {e}') from None
-    if header.get('format') != EXPERT_FORMAT: raise ValueError(f'{path} is a safetensors file but not a t2repro expert (format {header.get("format")!r})')
-    try: meta = json.loads(header.get('meta', '{}'))
-    except json.JSONDecodeError as e: raise ValueError(f'{path}: corrupt expert metadata ({e})') from None
-    if not z: raise ValueError(f'{path}: the expert holds no z vectors')
-    try: order = json.loads(header.get('names', '[]'))
-    except json.JSONDecodeError: order = []
-    if sorted(order) != sorted(z): order = sorted(z)   # safetensors sorts keys; the header keeps the saved order
-    z = {n: z[n].float() for n in order}
-    validate_z(z, model, factors, what=str(path))
-    fp = meta.get('fingerprint')
-    if check_fingerprint and fp and (model is not None or factors is not None):
-        if isinstance(factors, Factors) and all(n in factors.digests for n in z): have = factors.fingerprint_of(list(z))
-        elif model is not None and not any(model.get_parameter(n).is_meta for n in z): have = weights_fingerprint(model, list(z))
-        else: have = fp
-        if have != fp: raise ValueError(f'{path}: fingerprint mismatch: the expert was trained on other base weights '
-                                        f'({fp[:12]}…) than these ({have[:12]}…); pass check_fingerprint=False to use it anyway')
-    return Expert(z, meta)
-
-# %% ../../nbs/13_svf.ipynb #6dfccae6
-def _check_same_targets(zs):
-    if not zs: raise ValueError('a mixture needs at least one expert')
-    names = list(zs[0])
-    for i, z in enumerate(zs[1:], 1):
-        if set(z) != set(names): raise ValueError(f'expert {i} targets other matrices than expert 0 (differences: {sorted(set(z) ^ set(names))[:3]})')
-        for n in names:
-            if z[n].shape != zs[0][n].shape: raise ValueError(f'expert {i}: {n} has {tuple(z[n].shape)} values, expert 0 has {tuple(zs[0][n].shape)}')
-    return names
-
-def alpha_matrix(alpha, # K weights, or K × N (a tensor, or a list of K dicts {name: weight})
-                 names:list, # the N matrices, in order
-                 K:int # number of experts
-                )->torch.Tensor:
-    "α as a K × N tensor (one weight per expert and matrix), from any of the accepted forms."
-    N = len(names)
-    if isinstance(alpha, (list, tuple)) and alpha and isinstance(alpha[0], dict):
-        if len(alpha) != K: raise ValueError(f'alpha has {len(alpha)} dicts for {K} experts')
-        miss = [n for a in alpha for n in names if n not in a]
-        if miss: raise ValueError(f'alpha dicts lack weights for {miss[:3]}')
-        return torch.tensor([[float(a[n]) for n in names] for a in alpha])
-    A = torch.as_tensor(alpha, dtype=torch.float32)
-    if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
-    if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
-    return A
-
-def mix(experts:list, # K experts (or plain `{name: z}` dicts) over the same targets
-        alpha # K weights, or K × n_matrices (a tensor, or a list of K dicts {name: weight})
-       )->dict:
-    "The mixture z' = Σ_k α_k z_k, with α per expert or per expert and matrix."
-    zs = [e.z if isinstance(e, Expert) else e for e in experts]
-    names = _check_same_targets(zs)
-    A = alpha_matrix(alpha, names, len(zs))
-    return {n: sum(A[k, j] * zs[k][n].to(A) for k in range(len(zs))) for j, n in enumerate(names)}
-
-# %% ../../nbs/13_svf.ipynb #a51d4606
-class Mixture:
-    "K experts precomposed as B_k = U diag(σ∘z_k) Vh; `set(alpha)` writes W' = c·Σ_k α_k B_k into the targets in place."
-    def __init__(self, model, # a model with real weights
-                 factors:dict, # `{name: (U, S, Vh)}`
-                 experts:list, # K `Expert`s or `{name: z}` dicts over the same targets
-                 cfg:SVFConfig|None=None, # renorm or not
-                 names:list|None=None, # restrict to these targets (default: all of the experts')
-                 dtype=None, # dtype of the precomposed B_k (default: each weight's dtype now; bf16 halves memory and traffic)
-                 fused:bool=True # `combine`'s streaming kernel where it applies (False: PyTorch ops)
-                ):
-        zs = [e.z if isinstance(e, Expert) else e for e in experts]
-        self.names = list(names) if names is not None else _check_same_targets(zs)
-        _check_same_targets([{n: z[n] for n in self.names} for z in zs])
-        _check_factors(model, factors, self.names)
-        self.model, self.cfg, self.K, self.fused = model, cfg or SVFConfig(), len(zs), fused
-        with torch.no_grad():
-            self.B = {n: torch.stack([(factors[n][0] * (factors[n][1] * z[n])) @ factors[n][2] for z in zs]).view(self.K, -1)
-                         .to(model.get_parameter(n).device, dtype or model.get_parameter(n).dtype) for n in self.names}
-            self.Ssum = torch.stack([factors[n][1].sum() for n in self.names])                       # (N,) Σσ
-            self.Q = torch.stack([torch.stack([(factors[n][1] * z[n]).sum() for n in self.names]) for z in zs])   # (K, N) q_k
-
-    def coefficients(self, alpha # (K,), (K, N) or K dicts, as for `mix`
-                    )->torch.Tensor:
-        "The K × N multipliers of the B_k: α, times c(z') per matrix when renormalising."
-        A = alpha_matrix(alpha, self.names, self.K).to(self.Ssum)
-        return A * (self.Ssum / (A * self.Q).sum(0)) if self.cfg.renorm else A
-
-    @torch.no_grad()
-    def set(self, alpha # (K,), (K, N) or K dicts, as for `mix`
-           ):
-        "Write W'(Σ_k α_k z_k) into every target weight, in place (base tensors kept aside for `restore`)."
-        C = self.coefficients(alpha).t().tolist()
-        for j, (n, buf) in enumerate(merge_buffers(self.model, self.names).items()): combine(self.B[n], C[j], buf.view(-1), self.fused)
-        return self
-
-    @property
-    def dtype(self):
-        "The dtype of the precomposed B_k (the weights' dtype when they were built, unless `dtype=` said otherwise)."
-        return next(iter(self.B.values())).dtype
-    def restore(self):
-        "The base weights back (bit-identical)."
-        restore(self.model); return self
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.restore()
-    def __repr__(self): return f'Mixture({self.K} experts over {len(self.names)} matrices)'
-
-def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks; a wider scratch when out is narrower than B
-    wide = torch.promote_types(B.dtype, out.dtype); tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)
-    for s in range(0, out.numel(), chunk):
-        o = out[s:s + chunk] if tmp is None else tmp[:min(chunk, out.numel() - s)]
-        torch.mul(B[0, s:s + chunk], c[0], out=o) if o.dtype == B.dtype else o.copy_(B[0, s:s + chunk]).mul_(c[0])
-        for k in range(1, len(c)): o.add_(B[k, s:s + chunk], alpha=c[k])
-        if tmp is not None: out[s:s + chunk].copy_(o)
-
-@torch.no_grad()
-def combine(B:torch.Tensor, # (K, D): K flattened matrices
-            c, # K multipliers
-            out:torch.Tensor, # (D,) contiguous, on B's device: receives Σ_k c_k B_k
-            fused:bool=True # `kernels.stream_combine` where it applies (CPU, fp32/bf16, a C compiler); False: PyTorch ops
-           )->torch.Tensor:
-    "`out ← Σ_k c_k B_k` in one pass over memory: the streaming C kernel, or eager ops in cache-sized chunks."
-    c = [float(x) for x in c]
-    if B.dim() != 2 or len(c) != B.shape[0] or out.shape != (B.shape[1],): raise ValueError(f'combine: B {tuple(B.shape)}, {len(c)} multipliers, out {tuple(out.shape)} do not fit')
-    if fused and stream_combine(B, c, out) is not None: return out
-    _combine_eager(B, c, out); return out
-
-# %% ../../nbs/13_svf.ipynb #7a19838e
-def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
-             )->dict:
-    "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows."
-    out = {}
-    for n, z in getattr(expert, 'z', expert).items():
-        m = LAYER_RE.search(n.removesuffix('.weight'))
-        if m is None: raise ValueError(f'{n} is not a decoder-layer target matrix')
-        out.setdefault(m.group(2), []).append((int(m.group(1)), z.float()))
-    return {k: ([i for i, _ in sorted(v, key=lambda t: t[0])], torch.stack([z for _, z in sorted(v, key=lambda t: t[0])]))
-            for k, v in out.items()}
-
-def plot_z(expert, # an `Expert` (or a `{name: z}` dict)
-           title:str='', # figure title
-           ref:dict|None=None # a `{name: z}` to subtract (e.g. the initial z), to show the change
-          ):
-    "Heat maps of z (layer × singular-value index), one panel per matrix kind, on a colour scale centred on the median."
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import TwoSlopeNorm
-    z = getattr(expert, 'z', expert)
-    kinds = z_by_kind({n: v - ref[n] for n, v in z.items()} if ref is not None else z)
-    allz = torch.cat([Z.flatten() for _, Z in kinds.values()])
-    med, span = float(allz.median()), float((allz - allz.median()).abs().max()) or 1e-6
-    fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False, layout='constrained')
-    for ax, (k, (layers, Z)) in zip(axs[0], kinds.items()):
-        im = ax.imshow(Z.numpy(), aspect='auto', cmap='RdBu_r', norm=TwoSlopeNorm(med, med - span, med + span), interpolation='nearest')
-        ax.set_title(k, fontsize=9); ax.set_xlabel('singular value index')
-        step = max(1, len(layers) // 6); ax.set_yticks(range(0, len(layers), step), [str(i) for i in layers[::step]])
-    axs[0][0].set_ylabel('layer')
-    fig.colorbar(im, ax=axs[0].tolist(), label='z − ref' if ref is not None else 'z'); fig.suptitle(title, fontsize=10)
-    return fig
 
 # %% ../../nbs/13_svf.ipynb #ad285bd0
 def svf_param_count(model, # any model (meta is fine)
