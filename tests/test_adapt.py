@@ -4,7 +4,8 @@ import json, os, subprocess, sys
 import pytest, torch
 from t2repro.base.models import tiny_model, svf_targets
 from t2repro.weights.svd import svd_factors
-from t2repro.weights.svf import Expert, merged, mix, SVF, save_expert
+from t2repro.weights.svf import Expert, merged, SVF
+from t2repro.weights.experts import mix, save_expert
 from t2repro.tasks.evaluate import generate
 from t2repro.adapt.classifier import chat_prompt
 from t2repro.adapt.adapter import Adapter, Decision

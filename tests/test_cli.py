@@ -184,7 +184,8 @@ def test_data_dir_and_env(data, tmp_path, how):
 def experts(tmp_path_factory):
     import torch
     from t2repro.base.models import tiny_model, svf_targets
-    from t2repro.weights.svf import Expert, save_expert, SVFConfig
+    from t2repro.weights.svf import Expert, SVFConfig
+    from t2repro.weights.experts import save_expert
     from safetensors.torch import save_file
     d = tmp_path_factory.mktemp('experts')
     m, _ = tiny_model('qwen2')

@@ -59,7 +59,7 @@ def test_vqa_run_resumes_after_a_kill(tmp_path):
     import torch
     from t2repro.base.models import tiny_model
     from t2repro.weights.svd import svd_factors
-    from t2repro.weights.svf import load_expert
+    from t2repro.weights.experts import load_expert
     from t2repro.ext.vqa import tiny_processor, vqa_targets
     from t2repro.ext.vqa_train import train_vqa, VQAConfig
     m, tok = tiny_model('llava-next')

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import torch
 from ..base.core import bootstrap_ci
 from ..base.config import LABELS, DEFAULT_EXPERTS, CEMConfig
-from ..weights.svf import SVFConfig, Expert, Mixture, merge, merged, restore, validate_z
+from ..weights.svf import SVFConfig, Expert, merge, merged, restore
+from ..weights.experts import Mixture, validate_z
 from ..tasks.registry import get_task
 from ..tasks.evaluate import generate, evaluate, as_dtype
 from .cem import CEMResult, cem, few_shot_score, split_few_shot

@@ -11,7 +11,7 @@ import torch
 from ..base.core import save_figure
 from ..base.config import CEMConfig
 from ..tasks.evaluate import evaluate
-from ..train.rl import cont_logits, token_logprobs
+from ..train.objectives import cont_logits, token_logprobs
 
 # %% auto #0
 __all__ = ['CEMResult', 'cem', 'answer_loglik', 'few_shot_score', 'split_few_shot', 'plot_alpha']

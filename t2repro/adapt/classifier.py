@@ -11,7 +11,7 @@ import torch
 from ..base.core import save_figure
 from ..base.config import LABELS, TASK_LABELS, TRAIN_TASKS, UNSEEN_TASKS, CLS_TASK, TrainConfig
 from ..tasks.registry import Task, TASKS, get_task, last_boxed
-from ..train.rl import train_svf
+from ..train.expert import train_svf
 
 # %% auto #0
 __all__ = ['CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'CLS_SOURCES', 'parse_label', 'classify_messages',

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from ..base.core import atomic_save_json, bootstrap_ci, paired_bootstrap, repo_path, write_results
 from ..base.config import DEFAULT_MODEL, CEMConfig, STRATEGIES, UNSEEN_TASKS, DEFAULT_EXPERTS, CLS_TASK, TrainConfig
-from ..weights.svf import load_expert
+from ..weights.experts import load_expert
 from ..tasks.registry import get_task
 from ..tasks.evaluate import evaluate, load_rows, save_records
 from .cem import split_few_shot
@@ -256,7 +256,7 @@ def demo_experts(model, tok, # the model (base weights) and its tokenizer
                  log=print # progress printer
                 )->dict:
     "`{name: Expert}` for gsm8k, mbpp, arc_easy and cls: committed, found in `folder`, or trained briefly into it."
-    from t2repro.train.rl import train_svf
+    from t2repro.train.expert import train_svf
     train = train or TrainConfig(steps=2, batch_size=4, micro_batch=4, train_limit=16, val_limit=4, val_every=2, max_new_tokens=48, val_batch_size=4)
     committed = dict(zip(DEFAULT_EXPERTS.values(), default_expert_files(model_name))) if len(default_expert_files(model_name)) == 3 else {}
     if committed and repo_path(*CLS_EXPERT).exists(): committed[CLS_TASK] = repo_path(*CLS_EXPERT)

@@ -14,10 +14,13 @@ from ..weights.svd import svd_factors
 from ..tasks.registry import get_task
 from ..tasks.evaluate import evaluate, load_rows
 from ..train.lora import load_lora_merged
-from ..weights.svf import load_expert
+from ..weights.experts import load_expert
 from ..ext.transfer import transfer_experiment
-from ..adapt.adapter import Adapter, ClsTask, TASK_LABELS, DEFAULT_EXPERTS, LABELS, confusion_matrix, plot_confusion, classify_eval
-from ..adapt.run import STRATEGIES, UNSEEN_TASKS, CEMConfig, plot_alpha, load_experts, default_expert_files, best_expert_file, adapt_unit, paired_row, split_few_shot
+from ..adapt.adapter import Adapter, DEFAULT_EXPERTS, LABELS, confusion_matrix, classify_eval
+from ..adapt.classifier import ClsTask, plot_confusion
+from ..base.config import TASK_LABELS
+from ..adapt.run import STRATEGIES, UNSEEN_TASKS, CEMConfig, load_experts, default_expert_files, best_expert_file, adapt_unit, paired_row, split_few_shot
+from ..adapt.cem import plot_alpha
 from ..base.runtime import Runtime
 from .common import slug, results_dir, fail, parse_per_task, config_diff, portable_command, relative
 
@@ -79,7 +82,7 @@ def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folde
 
 def file_digest(path)->str:
     "A short digest of a file's bytes (the BLAKE2b that the model cache records, `models._file_digest`)."
-    from t2repro.base.models import _file_digest
+    from t2repro.base.embedded import _file_digest
     return _file_digest(path)[:16]
 
 def table2_unit_settings(a, # parsed `t2repro table2` arguments

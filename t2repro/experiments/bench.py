@@ -9,11 +9,12 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
 from ..base.models import load_model, tiny_model, svf_targets, TARGET_KINDS
-from ..weights.svf import SVF, Mixture, merge, restore
+from ..weights.svf import SVF, merge, restore
+from ..weights.experts import Mixture
 from ..weights.svd import svd_factors
 from ..train.lora import LoRAConfig
 from ..tasks.evaluate import dtype_name
-from ..train.rl import cont_logits, token_logprobs, reinforce_loss
+from ..train.objectives import cont_logits, token_logprobs, reinforce_loss
 
 # %% auto #0
 __all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',

@@ -37,7 +37,8 @@ def demo_summary(rows:list # `adapt_run.adapt_demo` rows
 def demo_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
             )->int:
     "`t2repro demo`: SVD anatomy, experts, the three adaptation strategies on the unseen tasks, a summary and the α heat map."
-    from t2repro.adapt.run import demo_experts, adapt_demo, CEMConfig, plot_alpha
+    from t2repro.adapt.run import demo_experts, adapt_demo, CEMConfig
+    from t2repro.adapt.cem import plot_alpha
     ap = _demo_parser()
     a = ap.parse_args(sys.argv[1:] if argv is None else argv)
     if min(a.per_task, a.k, a.iterations, a.train_steps) < 1 or a.population < 2: ap.error('--per-task, --k, --iterations, --train-steps must be >= 1, --population >= 2')

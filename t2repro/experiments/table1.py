@@ -14,7 +14,8 @@ from ..base.runtime import Runtime
 from ..tasks.registry import get_task
 from ..tasks.evaluate import evaluate, load_rows, with_expert
 from ..train.lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged, portable_adapter
-from ..train.rl import TrainConfig, train_svf
+from ..base.config import TrainConfig
+from ..train.expert import train_svf
 from .common import results_dir, relative, portable_command, fail, data_env, config_diff, parse_per_task, run_cli
 
 # %% auto #0

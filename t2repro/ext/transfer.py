@@ -10,7 +10,8 @@ import torch
 from ..base.core import paired_bootstrap, save_figure
 from ..base.models import svf_targets, TARGET_KINDS, LAYER_RE
 from ..weights.svd import svd_factors
-from ..weights.svf import Expert, SVFConfig, merged, mix
+from ..weights.svf import Expert, SVFConfig, merged
+from ..weights.experts import mix
 
 # %% auto #0
 __all__ = ['TRANSFER_MODES', 'target_key', 'target_sizes', 'n_layers', 'match_targets', 'shuffle_z', 'resample_rank',

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from ..base.core import data_dir, load_json, bootstrap_ci
 from ..base.models import svf_targets
-from ..train.rl import pack, token_logprobs
+from ..train.objectives import pack, token_logprobs
 
 # %% auto #0
 __all__ = ['HUB_DATASETS', 'COLOURS', 'SHAPES', 'WORDS', 'TINY_CHAT_TEMPLATE', 'VQA_INSTRUCTION', 'vqa_targets',

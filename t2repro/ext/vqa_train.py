@@ -4,18 +4,19 @@
 
 # %% ../../nbs/61_vqa_train.ipynb #9d29e9fa
 from __future__ import annotations
-import contextlib
 from pathlib import Path
 from dataclasses import dataclass
 import numpy as np
 import torch
 from ..base.config import TrainConfig, CEMConfig, opt
 from ..weights.svd import svd_factors
-from ..weights.svf import SVFConfig, merged, mix, load_expert
+from ..weights.svf import SVFConfig, merged
+from ..weights.experts import mix, load_expert
 from ..tasks.evaluate import EvalResult
-from ..train import rl
-from ..train.rl import reinforce_loss, accumulate, OBJECTIVES, SVFLearner, train_loop
-from ..adapt.run import cem
+from ..train.objectives import reinforce_loss, accumulate, OBJECTIVES
+from ..train.expert import SVFLearner
+from ..train.loop import train_loop
+from ..adapt.cem import cem
 from .vqa import vqa_targets, vqa_reward, normalize_answer, generate_answers, answer_logprobs, evaluate_vqa
 
 # %% auto #0
@@ -68,17 +69,6 @@ def vqa_rl_step(learner:VQALearner, # the learner (merged and live views)
 OBJECTIVES['vqa'] = vqa_rl_step   # the loop's `train_step` runs `OBJECTIVES[cfg.objective]`
 
 # %% ../../nbs/61_vqa_train.ipynb #79828057
-@contextlib.contextmanager
-def _vqa_validation():
-    "The loop's `validate`, answered by `VQALearner.validate` for a VQA learner, inside the block."
-    text_validate = rl.validate
-    def validate(learner, tok, task, rows, cfg, full=False):
-        if isinstance(learner, VQALearner): return learner.validate(tok, rows, cfg, full)
-        return text_validate(learner, tok, task, rows, cfg, full)
-    rl.validate = validate
-    try: yield
-    finally: rl.validate = text_validate
-
 def train_vqa(model, processor, # the VLM (its weights are never written) and its processor
               train_rows:list, # training rows
               val_rows:list|None=None, # validation rows (best-by-validation); None: keep the last z
@@ -94,8 +84,7 @@ def train_vqa(model, processor, # the VLM (its weights are never written) and it
     factors = factors if factors is not None else svd_factors(model, names)
     learner = VQALearner(model, {n: factors[n] for n in names}, SVFConfig(kinds=cfg.targets, layers=cfg.layers), seed=cfg.seed)
     meta = dict(method='svf', model=model_name, n_params=learner.svf.n_params())
-    with _vqa_validation():
-        summary = train_loop(learner, processor, 'vqa', cfg, out_dir, meta=meta, train_rows=train_rows, val_rows=val_rows or [], log=log)
+    summary = train_loop(learner, processor, 'vqa', cfg, out_dir, meta=meta, train_rows=train_rows, val_rows=val_rows or [], log=log)
     return load_expert(Path(out_dir)/'expert.safetensors'), summary['history']
 
 # %% ../../nbs/61_vqa_train.ipynb #3e454f3c

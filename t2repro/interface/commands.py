@@ -12,8 +12,10 @@ from ..base.core import atomic_save_json, load_json, set_seed, write_results
 from ..base.models import PRESETS, load_model, meta_model, tiny_model, svf_targets, resolve_model
 from ..tasks.registry import get_task
 from ..tasks.evaluate import evaluate, load_rows, with_expert
-from ..weights.svf import svf_param_count, load_expert
-from ..train.rl import TrainConfig, train_svf
+from ..weights.svf import svf_param_count
+from ..weights.experts import load_expert
+from ..base.config import TrainConfig
+from ..train.expert import train_svf
 from ..train.lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count
 from ..base.options import eval_parser, train_svf_parser, train_lora_parser, params_parser, train_config
 from ..base.runtime import Runtime

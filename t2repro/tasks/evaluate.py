@@ -190,7 +190,8 @@ def with_expert(model, # a model with real weights
     if expert is None:
         yield None
         return
-    from t2repro.weights.svf import Expert, load_expert, merged, SVFConfig
+    from t2repro.weights.svf import Expert, merged, SVFConfig
+    from t2repro.weights.experts import load_expert
     from t2repro.weights.svd import svd_factors
     ex = expert if isinstance(expert, Expert) else load_expert(expert, model=model)
     cfg = SVFConfig(**ex.meta['svf']) if isinstance(ex.meta.get('svf'), dict) else None

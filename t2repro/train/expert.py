@@ -9,7 +9,8 @@ from dataclasses import fields
 import torch
 from ..base.models import svf_targets
 from ..base.config import TrainConfig
-from ..weights.svf import SVF, SVFConfig, save_expert
+from ..weights.svf import SVF, SVFConfig
+from ..weights.experts import save_expert
 from .loop import Learner, train_loop
 
 # %% auto #0

@@ -100,7 +100,8 @@ def validate(learner, # the learner
              cfg:TrainConfig, # settings
              full:bool=False # return the whole `EvalResult` (letter distribution, cap-hit share), not only the score
             ):
-    "Validation score of the learner's merged view on `rows` (the evaluation harness of `34_evaluate`)."
+    "Validation score of the learner's merged view on `rows`: its own `validate` if it has one (VQA), else the evaluation harness of `34_evaluate`."
+    if hasattr(learner, 'validate'): return learner.validate(tok, rows, cfg, full)
     with learner.merged():
         res = evaluate(learner.model, tok, task, rows, batch_size=cfg.val_batch_size, progress=False, precision=cfg.precision,
                        **({'max_new_tokens': cfg.max_new_tokens} if cfg.max_new_tokens else {}))
