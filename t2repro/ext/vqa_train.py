@@ -134,6 +134,6 @@ def adapt_alpha(model, processor, factors:dict, # the VLM, its processor and the
     if search == 'grid':
         for a in cands: run(a)
     else:
-        cem(run, K, CEMConfig(population=pop, elite_ratio=elite, iterations=iters, seed=seed))   # the engine's CEM (`52_adapt_run`)
+        cem(run, K, CEMConfig(population=pop, elite_ratio=elite, iterations=iters, seed=seed))   # the engine's CEM (`53_run`)
     best = max(trials, key=lambda t: (t['score'], t['loglik']))
     return dict(alpha=best['alpha'], score=best['score'], loglik=best['loglik'], trials=trials)
