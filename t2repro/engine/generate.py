@@ -9,8 +9,8 @@ import torch
 from ..base.models import contiguous_head
 
 # %% auto #0
-__all__ = ['left_pad', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'generate', 'generate_ids', 'generate_vllm',
-           'label_token_ids', 'next_token_logits']
+__all__ = ['left_pad', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'generate', 'generate_ids', 'generate_encoded',
+           'generate_vllm', 'label_token_ids', 'next_token_logits']
 
 # %% ../../nbs/20_generate.ipynb #6dc1ebcf
 def left_pad(seqs:list, # token-id lists
@@ -214,6 +214,22 @@ def generate_ids(model, tok, # a causal LM and its tokenizer
     res = _generate_refill(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar) if refill and ids else None
     if res is None: res = _generate_hf(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar)
     return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
+
+# %% ../../nbs/20_generate.ipynb
+@torch.no_grad()
+def generate_encoded(model, tok, # a (vision-)language model and its tokenizer
+                     inputs, # an encoded, left-padded batch: `input_ids`, `attention_mask` and any other model inputs
+                     max_new_tokens:int # generation cap
+                    )->list:
+    "Greedy continuations of an already-encoded batch, moved to the model's device, each cut before its first end token."
+    inputs = {k: v.to(model.device) if torch.is_tensor(v) else v for k, v in dict(inputs).items()}
+    out = model.generate(**inputs, generation_config=_greedy_config(model, tok, max_new_tokens))
+    ends = set(_eos_ids(model, tok))
+    rows = []
+    for o in out[:, inputs['input_ids'].shape[1]:].tolist():
+        cut = next((j for j, t in enumerate(o) if t in ends), len(o))
+        rows.append(o[:cut])
+    return rows
 
 # %% ../../nbs/20_generate.ipynb #0022a020
 def generate_vllm(model, tok, prompts:list, *, max_new_tokens:int, stop=(),

@@ -10,6 +10,7 @@ import torch
 from ..base.core import data_dir, load_json, bootstrap_ci
 from ..base.models import svf_targets
 from ..train.objectives import pack, token_logprobs
+from ..engine.generate import generate_encoded
 
 # %% auto #0
 __all__ = ['HUB_DATASETS', 'COLOURS', 'SHAPES', 'WORDS', 'TINY_CHAT_TEMPLATE', 'VQA_INSTRUCTION', 'vqa_targets',
@@ -233,13 +234,6 @@ def encode_prompts(processor, # the processor
                      return_tensors='pt', padding=True)
 
 # %% ../../nbs/60_vqa.ipynb #1f838c21
-def _cut(ids, ends):
-    out = []
-    for t in ids:
-        if t in ends: break
-        out.append(t)
-    return out
-
 @torch.no_grad()
 def generate_answers(model, processor, # the VLM (any view: base, live SVF or merged) and its processor
                      rows:list, # VQA rows
@@ -248,13 +242,9 @@ def generate_answers(model, processor, # the VLM (any view: base, live SVF or me
                     )->tuple:
     "Greedy answers: `(texts, token-id lists without the end token)`."
     tok = processor.tokenizer
-    ends = {tok.eos_token_id, *([model.generation_config.eos_token_id] if isinstance(model.generation_config.eos_token_id, int) else (model.generation_config.eos_token_id or []))}
     texts, ids = [], []
     for b in range(0, len(rows), batch_size):
-        enc = encode_prompts(processor, rows[b:b + batch_size]).to(model.device)
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)[:, enc['input_ids'].shape[1]:]
-        for o in out.tolist():
-            c = _cut(o, ends)
+        for c in generate_encoded(model, tok, encode_prompts(processor, rows[b:b + batch_size]), max_new_tokens):
             ids.append(c)
             texts.append(tok.decode(c, skip_special_tokens=True).strip())
     return texts, ids
