@@ -16,7 +16,7 @@ CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shuti
 CHROMEDRIVER = shutil.which('chromedriver')
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1200,900']
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='Chromium is not installed (CI: apt-get install -y chromium chromium-driver)')
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason='Chromium is not installed (CI: apt-get install -y chromium chromium-driver)')
 
 def _png(w=16, h=8) -> bytes:
     "A small valid PNG, made without any imaging library."
@@ -123,6 +123,7 @@ def _pages(site):
     "(page, html) of every notebook page, the index first."
     return sorted(((p.name, p.read_text()) for p in site.glob('*.html')), key=lambda x: x[0] != 'index.html')
 
+@needs_chromium
 def test_site_has_a_page_per_notebook(site):
     nbs = [p for p in (ROOT/'nbs').glob('*.ipynb')]
     assert (site/'index.html').exists()
@@ -131,6 +132,7 @@ def test_site_has_a_page_per_notebook(site):
         assert '<h1 class="title">' in text, name
         assert 'Traceback' not in text or name != 'index.html'
 
+@needs_chromium
 def test_index_in_browser(server, browser):
     info = browser(f'{server}/index.html')
     assert info['h1'].strip() and 't2repro' in info['title'], info
@@ -141,6 +143,7 @@ def test_index_in_browser(server, browser):
     for h in hrefs:  # and every link resolves
         with urllib.request.urlopen(f'{server}/{h}', timeout=30) as r: assert r.status == 200, h
 
+@needs_chromium
 def test_notebook_page_in_browser(server, site, browser):
     # a real notebook page with a figure and a table if there is one yet, else the fixture page
     pick = next((n for n, t in _pages(site) if '<img' in t and '<table' in t and n != 'docs_fixture.html' and n != 'index.html'),
@@ -150,3 +153,21 @@ def test_notebook_page_in_browser(server, site, browser):
     assert info['imgs'] and all(i['src'] for i in info['imgs']), info['imgs']
     assert any(i['loaded'] for i in info['imgs']), f'no figure loaded on {pick}'
     assert info['tables'] >= 1, f'no <table> on {pick}'
+
+def title_cell(nb: dict):
+    "The `# Title` markdown cell of a notebook (None if there is none)."
+    return next((c for c in nb['cells'] if c['cell_type'] == 'markdown' and ''.join(c['source']).startswith('# ')), None)
+
+def test_every_page_keeps_its_text():
+    """nbdev keeps the first `>` line of the title cell as the page description and drops the rest of that cell: every
+    title cell is `# Title` + one `> sentence.` line, and whatever else a notebook says is in the cells after it."""
+    bad = []
+    for p in sorted((ROOT/'nbs').glob('*.ipynb')):
+        c = title_cell(json.loads(p.read_text(encoding='utf-8')))
+        if c is None: bad.append(f'{p.name}: no `# Title` cell'); continue
+        lines = ''.join(c['source']).strip().splitlines()
+        if len(lines) != 2 or not lines[1].startswith('> '):
+            bad.append(f'{p.name}: the title cell must be `# Title` and one `> description` line, not {len(lines)} lines (move the rest to the next cell)')
+        elif not lines[1].rstrip().endswith(('.', '.)', '.*', '!', '?')):
+            bad.append(f'{p.name}: the description does not end a sentence: {lines[1][-40:]!r}')
+    assert not bad, '\n'.join(bad)
