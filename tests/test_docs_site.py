@@ -53,6 +53,7 @@ def site(tmp_path_factory):
         if (ROOT/f).exists(): shutil.copy2(ROOT/f, repo/f)
     ignore = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints', '_proc', '_site', '_docs')
     for d in ('nbs', 't2repro', 'tools'): shutil.copytree(ROOT/d, repo/d, ignore=ignore)
+    if (ROOT/'results'/'figures').is_dir(): shutil.copytree(ROOT/'results'/'figures', repo/'results'/'figures')  # pages link the committed figures
     (repo/'nbs'/'99_docs_fixture.ipynb').write_text(json.dumps(FIXTURE))
     (repo/'nbs'/'98_docs_bad_fixture.ipynb').write_text(json.dumps(BAD_FIXTURE))
     out = repo/'_site'

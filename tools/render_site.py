@@ -50,7 +50,7 @@ main{margin-left:250px;max-width:1000px;padding:1.5rem 2.5rem 4rem} h1.title{mar
 nav.toc{font-size:.9rem;border-left:3px solid #e1e4e8;padding-left:.8rem;margin:1rem 0 1.5rem} nav.toc ul{margin:0;padding-left:1rem}
 pre{background:#f6f8fa;padding:.7rem .9rem;overflow-x:auto;border-radius:4px;font-size:.85rem;line-height:1.4}
 code{font-size:.88em} .cell-output pre{background:#fff;border:1px solid #e1e4e8} .cell-output pre.error{background:#fff5f5;border-color:#f5c2c7}
-.cell{margin:1rem 0} .cell-output img{max-width:100%;height:auto} table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
+.cell{margin:1rem 0} .cell-output img, main img{max-width:100%;height:auto} table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top} thead th{background:#f6f8fa}
 hr{border:0;border-top:1px solid #e1e4e8;margin:1.5rem 0} .math.block{overflow-x:auto}
 .cell-output pre.stderr{background:#fffbf0;border-color:#f0e0b0} details{margin:.4rem 0 1rem;font-size:.9rem}
@@ -179,7 +179,7 @@ def _nav_items(pages, current, depth) -> str:
     "Sidebar list items: one heading per layer, then its pages in notebook order."
     items, last = [], None
     for q in pages:
-        sec = layer_of(q['src'])
+        sec = layer_of(q['src']) or (None if q['out'] == 'index.html' else 'Guides')  # unnumbered pages (Running it)
         if sec and sec != last:
             items.append(f'<li class="section">{html.escape(sec)}</li>')
             last = sec
