@@ -19,6 +19,13 @@ def test_test_command_runs_the_slow_cells_by_default():
     "The README's test command runs every notebook's `#| slow` cells (the embedded model) unless T2REPRO_FAST=1 says not to."
     import re
     sh = (ROOT/'tools'/'test.sh').read_text()
-    default = sh.split('else', 1)[1].split('fi', 1)[0] if 'T2REPRO_FAST' in sh else sh
+    m = re.search(r'^if \[ "\$\{T2REPRO_FAST[^\n]*\n(.*?)^else\n(.*?)^fi$', sh, re.M | re.S)
+    default = m.group(2) if m else sh
     assert re.search(r'^\s*nbdev_test\b[^\n]*--flags slow', default, re.M), 'tools/test.sh must run nbdev_test --flags slow by default'
     assert '--path' not in default, 'the default run must cover every notebook, not one'
+
+def test_test_command_compiles_every_cell_on_min_python():
+    "nbdev_test prints a cell's SyntaxError and goes on, so tools/test.sh parses every code cell for settings.ini's min_python first."
+    sh = (ROOT/'tools'/'test.sh').read_text()
+    assert 'feature_version' in sh and 'min_python' in sh, 'tools/test.sh must parse every notebook cell for the oldest supported Python'
+    assert sh.index('feature_version') < sh.index('nbdev_test --n_workers'), 'the compile check must run before the notebooks'

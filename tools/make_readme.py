@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Write README.md from nbs/index.ipynb without Quarto: markdown cells as they are, visible code cells' outputs
-(markdown, or plain text in a code block), cells whose source starts with `#| hide` left out."""
-import json, sys
+(markdown, or plain text in a code block), cells whose source starts with `#| hide` left out. Links written for the
+notebook folder are made to work from the repository root: `NN_x.ipynb` → `nbs/NN_x.ipynb`, `../results/...` → `results/...`."""
+import json, re, sys
 from pathlib import Path
 
 def convert(nb_path='nbs/index.ipynb'):
@@ -17,7 +18,12 @@ def convert(nb_path='nbs/index.ipynb'):
             if 'text/markdown' in d: out.append(''.join(d['text/markdown']))
             elif o.get('output_type') == 'stream': out.append('```\n' + ''.join(o['text']).rstrip() + '\n```')
             elif 'text/plain' in d: out.append('```\n' + ''.join(d['text/plain']) + '\n```')
-    return '\n\n'.join(out) + '\n'
+    return root_links('\n\n'.join(out)) + '\n'
+
+def root_links(text: str) -> str:
+    "Markdown link targets relative to nbs/ rewritten relative to the repository root (where README.md is)."
+    text = re.sub(r'\]\(\.\./', '](', text)
+    return re.sub(r'\]\(([\w.-]+\.ipynb(?:#[^)]*)?)\)', r'](nbs/\1)', text)
 
 if __name__ == '__main__':
     root = Path(__file__).resolve().parent.parent

@@ -15,11 +15,19 @@ hidden cells removed, doc links), but without nbdev's attempt to install Quarto 
   SVG inline, DataFrame HTML and markdown tables as <table>, text and errors as <pre>;
 - Quarto cell options honoured: `#| echo: false` (output only), `#| include: false` (nothing), `#| output: false`;
 - `index.html` from `index.ipynb` (the README), or a list of the notebooks if there is none;
-- other files of `_proc/` (figures saved next to the notebooks) copied as they are.
+- other files of `_proc/` (figures saved next to the notebooks) copied as they are; images that markdown links from
+  outside `_proc/` (e.g. `../results/figures/x.png`) inlined as data URIs;
+- cross-references relative: nbdev's absolute doc links (`doc_host`/`doc_baseurl` of settings.ini) point at the local
+  pages, each anchor resolved against the ids that exist (`Class.method` → the class, else the page);
+- `code-overflow: wrap` of `nbs/_quarto.yml` honoured (code and outputs wrap instead of scrolling);
+- MathJax from a local copy when there is one (`$T2REPRO_MATHJAX`, Debian's `libjs-mathjax`, npm's `mathjax`),
+  copied into the site, else from its CDN;
+- stderr streams as `<pre class="stderr">`, error outputs as `<pre class="error">` (tests/test_docs_site.py fails on those);
+- previous/next links at the foot of every page.
 Needs only what nbdev and jupytext bring: nbformat-free JSON reading, markdown-it-py + mdit-py-plugins, pygments, PyYAML.
 """
 from __future__ import annotations
-import argparse, base64, html, json, re, shutil, sys
+import argparse, base64, html, json, os, re, shutil, sys
 from pathlib import Path
 
 import yaml
@@ -42,9 +50,12 @@ main{margin-left:250px;max-width:1000px;padding:1.5rem 2.5rem 4rem} h1.title{mar
 nav.toc{font-size:.9rem;border-left:3px solid #e1e4e8;padding-left:.8rem;margin:1rem 0 1.5rem} nav.toc ul{margin:0;padding-left:1rem}
 pre{background:#f6f8fa;padding:.7rem .9rem;overflow-x:auto;border-radius:4px;font-size:.85rem;line-height:1.4}
 code{font-size:.88em} .cell-output pre{background:#fff;border:1px solid #e1e4e8} .cell-output pre.error{background:#fff5f5;border-color:#f5c2c7}
-.cell{margin:1rem 0} .cell-output img{max-width:100%;height:auto} table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
+.cell{margin:1rem 0} .cell-output img, main img{max-width:100%;height:auto} table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top} thead th{background:#f6f8fa}
 hr{border:0;border-top:1px solid #e1e4e8;margin:1.5rem 0} .math.block{overflow-x:auto}
+.cell-output pre.stderr{background:#fffbf0;border-color:#f0e0b0} details{margin:.4rem 0 1rem;font-size:.9rem}
+details summary{cursor:pointer;color:#555} nav.pager{display:flex;justify-content:space-between;margin-top:3rem;padding-top:1rem;border-top:1px solid #e1e4e8}
+.cell-output{overflow-x:auto}
 @media (max-width:800px){nav.sidebar{position:static;width:auto;border-right:0}main{margin-left:0;padding:1rem}}
 """
 
@@ -79,17 +90,26 @@ def _highlight(code: str, lang: str = 'python') -> str:
 
 class Renderer:
     "Renders processed notebooks to HTML pages sharing a sidebar."
-    def __init__(self, md: MarkdownIt, links: dict): self.md, self.links = md, links
+    def __init__(self, md: MarkdownIt, links: dict, base: Path|None = None): self.md, self.links, self.base = md, links, base
+
+    def _inline_img(self, m) -> str:
+        "A markdown image that lies outside the processed folder (`../results/figures/x.png`), inlined as a data URI."
+        src = html.unescape(m.group(1))
+        f = (self.base/src).resolve() if self.base else None
+        if not f or not f.is_file() or (self.base.resolve() in f.parents): return m.group(0)
+        mime = {'jpg': 'jpeg', 'svg': 'svg+xml'}.get(m.group(2), m.group(2))
+        return f'<img src="data:image/{mime};base64,{base64.b64encode(f.read_bytes()).decode()}"'
 
     def markdown(self, text: str) -> str:
         out = self.md.render(text)
+        out = re.sub(r'<img src="([^":]+\.(png|jpe?g|gif|svg))"', self._inline_img, out)
         # links to other notebooks point at their pages, as Quarto does
         return re.sub(r'href="([^":#?]+)\.ipynb(#[^"]*)?"', lambda m: f'href="{self.links.get(Path(m.group(1)).name, Path(m.group(1)).name + ".html")}{m.group(2) or ""}"', out)
 
     def output(self, o: dict) -> str:
         t = o.get('output_type')
         if t == 'stream':
-            cls = ' class="error"' if o.get('name') == 'stderr' else ''
+            cls = ' class="stderr"' if o.get('name') == 'stderr' else ''
             return f'<pre{cls}>{html.escape(_ANSI.sub("", _src(o.get("text"))))}</pre>'
         if t == 'error':
             tb = '\n'.join(o.get('traceback') or [f"{o.get('ename')}: {o.get('evalue')}"])
@@ -159,7 +179,7 @@ def _nav_items(pages, current, depth) -> str:
     "Sidebar list items: one heading per layer, then its pages in notebook order."
     items, last = [], None
     for q in pages:
-        sec = layer_of(q['src'])
+        sec = layer_of(q['src']) or (None if q['out'] == 'index.html' else 'Guides')  # unnumbered pages (Running it)
         if sec and sec != last:
             items.append(f'<li class="section">{html.escape(sec)}</li>')
             last = sec
@@ -167,18 +187,83 @@ def _nav_items(pages, current, depth) -> str:
         items.append(f'<li><a href="{depth}{q["out"]}"{active}>{html.escape(q["title"])}</a></li>')
     return ''.join(items)
 
-def _page(site_title, title, description, body, toc, nav, mathjax) -> str:
+MATHJAX_LOCAL = [  # (where, kind): a MathJax 3 `es5/` folder or a MathJax 2 folder, first found wins
+    (os.environ.get('T2REPRO_MATHJAX', ''), 'auto'), ('/usr/share/javascript/mathjax', 'v2'),   # Debian: libjs-mathjax
+    ('/usr/share/nodejs/mathjax-full/es5', 'v3'), ('/usr/share/nodejs/mathjax/es5', 'v3'), ('node_modules/mathjax/es5', 'v3')]
+
+def find_mathjax() -> tuple:
+    "A local MathJax: `(folder, 'v2'|'v3')`, or `(None, None)`."
+    for d, kind in MATHJAX_LOCAL:
+        d = Path(d) if d else None
+        if not d or not d.is_dir(): continue
+        if (d/'tex-mml-chtml.js').is_file(): return d, 'v3'
+        if (d/'es5'/'tex-mml-chtml.js').is_file(): return d/'es5', 'v3'
+        if (d/'MathJax.js').is_file() and (d/'config'/'TeX-AMS_CHTML.js').is_file(): return d, 'v2'
+    return None, None
+
+def install_mathjax(out: Path) -> str:
+    "Copy a local MathJax into `out/mathjax` (only what TeX → CommonHTML needs) and return its script path, else the CDN's URL."
+    d, kind = find_mathjax()
+    if d is None: return MATHJAX
+    dst = out/'mathjax'
+    if kind == 'v3':
+        shutil.copytree(d, dst, ignore=shutil.ignore_patterns('*.map', 'sre', 'mml-*', 'tex-svg*', 'tex-mml-svg*'))
+        return 'mathjax/tex-mml-chtml.js'
+    for part in ['MathJax.js', 'config/TeX-AMS_CHTML.js', 'extensions', 'jax/element', 'jax/input/TeX', 'jax/output/CommonHTML',
+                 'fonts/HTML-CSS/TeX/woff', 'localization/en']:
+        s = d/part
+        if not s.exists(): continue
+        (dst/part).parent.mkdir(parents=True, exist_ok=True)
+        if s.is_dir(): shutil.copytree(s, dst/part, dirs_exist_ok=True)
+        else: shutil.copy2(s, dst/part)
+    return 'mathjax/MathJax.js?config=TeX-AMS_CHTML'
+
+def mathjax_head(src: str) -> str:
+    "The `<head>` scripts for MathJax 2 or 3 at `src` (inline `\\(…\\)`, display `\\[…\\]`), or '' for none."
+    if not src: return ''
+    if 'MathJax.js' in src:
+        return ('<script type="text/x-mathjax-config">MathJax.Hub.Config({tex2jax:{inlineMath:[["\\\\(","\\\\)"]],'
+                'displayMath:[["\\\\[","\\\\]"]],processEscapes:true},messageStyle:"none"});</script>'
+                f'<script src="{src}"></script>')
+    return f'<script>MathJax={{tex:{{inlineMath:[["\\\\(","\\\\)"]]}}}}</script><script defer src="{src}"></script>'
+
+def doc_prefix(root: Path) -> str|None:
+    "The URL prefix of the published docs (`doc_host` + `doc_baseurl` of settings.ini), which nbdev writes into doc links."
+    import configparser
+    ini = root/'settings.ini'
+    if not ini.is_file(): return None
+    c = configparser.ConfigParser(); c.read(ini)
+    d = c['DEFAULT']
+    host = d.get('doc_host', '').rstrip('/')
+    return (host + '/' + d.get('doc_baseurl', '').strip('/') + '/') if host else None
+
+def relative_links(text: str, prefix: str|None, anchors: dict, depth: str = '') -> str:
+    "Links into the published docs made relative to this site, each anchor one that exists (`Class.method` → `class`, else the page)."
+    if not prefix: return text
+    def fix(m):
+        page, _, a = m.group(1).partition('#')
+        page = page or 'index.html'
+        if page not in anchors: return m.group(0)   # not a page of this site: leave it
+        if a and a not in anchors[page]:
+            head = a.split('.')[0]
+            a = head if head in anchors[page] else ''
+        return f'href="{depth}{page}' + (f'#{a}' if a else '') + '"'
+    text = re.sub(r'\[`([^`\]]+)`\]\(' + re.escape(prefix) + r'[^)\s]*\)', r'\1', text)   # doc links nbdev wrote inside code (signatures)
+    return re.sub(r'href="' + re.escape(prefix) + r'([^"]*)"', fix, text)
+
+def _page(site_title, title, description, body, toc, nav, mathjax, pager='') -> str:
     "One HTML page: head, sidebar, title block (description already rendered as inline HTML), table of contents, body."
-    mj = f'<script>MathJax={{tex:{{inlineMath:[["\\\\(","\\\\)"]]}}}}</script><script defer src="{mathjax}"></script>' if mathjax else ''
+    mj = mathjax_head(mathjax)
     desc = f'<p class="description">{description}</p>' if description else ''
     toc_html = f'<nav class="toc"><strong>On this page</strong><ul>{toc}</ul></nav>' if toc else ''
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>{html.escape(title)} – {html.escape(site_title)}</title><link rel="stylesheet" href="style.css">{mj}</head>'
-            f'<body>{nav}<main><header><h1 class="title">{html.escape(title)}</h1>{desc}</header>{toc_html}{body}</main></body></html>\n')
+            f'<body>{nav}<main><header><h1 class="title">{html.escape(title)}</h1>{desc}</header>{toc_html}{body}{pager}</main></body></html>\n')
 
 def render_site(proc='_proc', # nbdev's processed notebooks (`nbdev_proc_nbs` output)
                 out='_site', # where the static site goes (replaced)
-                mathjax=MATHJAX # MathJax script URL, or '' for none (TeX then shows as written)
+                mathjax=MATHJAX, # MathJax script URL, 'local' (a local copy if found, else the CDN), or '' for none (TeX as written)
+                root=None # the checkout (settings.ini: where doc links point); default: the parent of `proc`
                ) -> Path:
     "Render every processed notebook in `proc` to one HTML page in `out`, with `index.html` and a shared sidebar."
     proc, out = Path(proc), Path(out)
@@ -196,24 +281,38 @@ def render_site(proc='_proc', # nbdev's processed notebooks (`nbdev_proc_nbs` ou
         pages.append(dict(src=f, nb=nb, fm=fm, out=name, title=str(fm.get('title') or Path(f).stem)))
     if not any(p['out'] == 'index.html' for p in pages): pages.insert(0, dict(src=None, nb=None, fm={}, out='index.html', title=site_title))
     links = {Path(p['src']).stem: p['out'] for p in pages if p['src']}
-    r = Renderer(markdown_renderer(), links)
+    root = Path(root) if root else proc.resolve().parent
+    r = Renderer(markdown_renderer(), links, base=proc)
+    qy = proc/'_quarto.yml'
+    fmt = ((yaml.safe_load(qy.read_text()) or {}).get('format') or {}).get('html') or {} if qy.exists() else {}
+    wrap = fmt.get('code-overflow') == 'wrap'
     if out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True)
     for s in proc.rglob('*'):  # figures and other files next to the notebooks
         if s.is_file() and s.suffix not in ('.ipynb', '.yml', '.yaml') and not any(x.startswith('.') for x in s.relative_to(proc).parts):
             (out/s.relative_to(proc)).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(s, out/s.relative_to(proc))
-    (out/'style.css').write_text(CSS)
-    for p in pages:
-        depth = '../' * (len(Path(p['out']).parts) - 1)
-        items = _nav_items(pages, p, depth)
-        nav = f'<nav class="sidebar"><a class="site" href="{depth}index.html">{html.escape(site_title)}</a><ul>{items}</ul></nav>'
+    (out/'style.css').write_text(CSS + ('pre,pre code{white-space:pre-wrap;overflow-wrap:anywhere}\n' if wrap else ''))
+    if mathjax == 'local': mathjax = install_mathjax(out)
+    for p in pages:  # bodies first: the links between pages are resolved against every page's ids
         if p['nb'] is None:
             body = '<ul class="listing">' + ''.join(f'<li><a href="{q["out"]}">{html.escape(q["title"])}</a> — {r.md.renderInline(str(q["fm"].get("description", "")))}</li>'
                                                   for q in pages if q['src']) + '</ul>'
         else: body = '\n'.join(r.cell(c) for c in p['nb']['cells'])
+        p['body'] = body
+    anchors = {p['out']: set(re.findall(r'\bid="([^"]+)"', p['body'])) for p in pages}
+    prefix = doc_prefix(root)
+    for i, p in enumerate(pages):
+        depth = '../' * (len(Path(p['out']).parts) - 1)
+        items = _nav_items(pages, p, depth)
+        nav = f'<nav class="sidebar"><a class="site" href="{depth}index.html">{html.escape(site_title)}</a><ul>{items}</ul></nav>'
+        body = relative_links(p['body'], prefix, anchors, depth)
         toc = ''.join(f'<li><a href="#{m.group(1)}">{m.group(2)}</a></li>' for m in re.finditer(r'<h2 id="([^"]+)">(.*?)</h2>', body))
         desc = r.md.renderInline(str(p['fm'].get('description') or ''))
-        html_page = _page(site_title, p['title'], desc, body, toc, nav, mathjax)
+        prev_, next_ = (pages[i-1] if i > 0 else None), (pages[i+1] if i + 1 < len(pages) else None)
+        pager = ('<nav class="pager">' + (f'<a href="{depth}{prev_["out"]}">← {html.escape(prev_["title"])}</a>' if prev_ else '<span></span>')
+                 + (f'<a href="{depth}{next_["out"]}">{html.escape(next_["title"])} →</a>' if next_ else '<span></span>') + '</nav>')
+        mj = mathjax if not mathjax or mathjax.startswith('http') else depth + mathjax
+        html_page = _page(site_title, p['title'], desc, body, toc, nav, mj, pager)
         html_page = html_page.replace('href="style.css"', f'href="{depth}style.css"')
         (out/p['out']).parent.mkdir(parents=True, exist_ok=True)
         (out/p['out']).write_text(html_page, encoding='utf-8')
@@ -238,7 +337,8 @@ def main(argv=None):
     ap.add_argument('--proc', default=None, help='processed notebooks folder (default: <repo>/_proc)')
     ap.add_argument('--out', default=None, help='output folder (default: <repo>/_site)')
     ap.add_argument('--no-proc', action='store_true', help='skip the nbdev processing step; render an existing _proc/')
-    ap.add_argument('--no-mathjax', action='store_true', help='do not load MathJax from its CDN (offline pages)')
+    ap.add_argument('--no-mathjax', action='store_true', help='no MathJax at all (TeX shows as written)')
+    ap.add_argument('--mathjax-cdn', action='store_true', help='MathJax from its CDN even where a local copy exists')
     a = ap.parse_args(argv)
     root = Path.cwd()
     for d in [root, *root.parents]:
@@ -246,7 +346,7 @@ def main(argv=None):
     failed = []
     if a.proc or a.no_proc: proc = Path(a.proc) if a.proc else root/'_proc'
     else: proc, failed = proc_nbs()
-    out = render_site(proc, a.out or root/'_site', mathjax='' if a.no_mathjax else MATHJAX)
+    out = render_site(proc, a.out or root/'_site', mathjax='' if a.no_mathjax else MATHJAX if a.mathjax_cdn else 'local', root=root)
     print(f'site written to {out}/index.html ({len(list(out.glob("**/*.html")))} pages)')
     if failed:
         print('render_site: these notebooks failed nbdev\'s processing (their show_doc cells could not run), '
