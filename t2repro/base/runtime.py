@@ -4,14 +4,16 @@
 
 # %% ../../nbs/02_runtime.ipynb #4e92b4b2
 from __future__ import annotations
-import contextlib, functools
+import sys, contextlib, functools, importlib, linecache
 from dataclasses import dataclass
 from pathlib import Path
 import torch
+from torch.overrides import TorchFunctionMode
 from .config import PRECISIONS
 
 # %% auto #0
-__all__ = ['cpu_flags', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'Runtime']
+__all__ = ['FACTORIES', 'cpu_flags', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'Runtime', 'DeviceGuard',
+           'device_guard']
 
 # %% ../../nbs/02_runtime.ipynb #0fda24de
 @functools.cache
@@ -86,3 +88,33 @@ class Runtime:
                  ):
         "The runtime that parsed command-line flags describe (missing flags: the defaults)."
         return cls(getattr(args, 'device', None) or 'auto', getattr(args, 'precision', None) or 'auto', getattr(args, 'threads', None))
+
+# %% ../../nbs/02_runtime.ipynb #6a8f3e88
+FACTORIES = ('tensor', 'as_tensor', 'zeros', 'ones', 'full', 'empty', 'arange', 'linspace', 'eye', 'rand', 'randn', 'randint', 'randperm')
+_FACTORY_FNS = {getattr(torch, n): n for n in FACTORIES}
+_PACKAGE = str(Path(importlib.import_module('t2repro').__file__).parent)   # the package's folder
+
+class DeviceGuard(TorchFunctionMode):
+    "Records the tensor factories called from `roots` without `device=` (see `device_guard`)."
+    def __init__(self, roots=None, allow=()):
+        super().__init__()
+        self.roots = tuple(str(r) for r in roots) if roots else (_PACKAGE,)
+        self.allow, self.found = set(allow), []
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in _FACTORY_FNS and kwargs.get('device') is None: self._check(sys._getframe(1), _FACTORY_FNS[func])
+        return func(*args, **kwargs)
+    def _check(self, frame, name):
+        path, code = frame.f_code.co_filename, frame.f_code
+        if not path.startswith(self.roots) or code.co_name in self.allow: return
+        line = linecache.getline(path, frame.f_lineno)
+        if '.to(' in line or '# host' in line: return
+        self.found.append(f'{Path(path).name}:{frame.f_lineno} {code.co_name}: torch.{name} with no device: {line.strip()}')
+
+@contextlib.contextmanager
+def device_guard(roots=None, # file paths (or prefixes) whose factory calls are checked (default: the t2repro package)
+                 allow=() # function names whose host-side tensors are deliberate
+                ):
+    "Context manager yielding a `DeviceGuard`: its `found` lists the factory calls that would put a tensor on the CPU beside a GPU model."
+    g = DeviceGuard(roots, allow)
+    with g: yield g

@@ -4,18 +4,19 @@
 
 # %% ../../nbs/62_bigmodels.ipynb #a188fee7
 from __future__ import annotations
-import re
+import re, logging, contextlib
+from pathlib import Path
 import torch
 from ..base.models import svf_targets, meta_model, LAYER_RE
 
 # %% auto #0
-__all__ = ['GPU_TFLOPS', 'svf_budget', 'balanced_device_map', 'device_loads', 'relabel', 'dispatch', 'check_resident',
-           'factors_to_devices']
+__all__ = ['GPU_TFLOPS', 'svf_budget', 'auto_device_map', 'device_loads', 'device_of', 'relabel', 'dispatch', 'check_resident',
+           'factors_to_devices', 'meta_of', 'plan_devices', 'format_plan']
 
 # %% ../../nbs/62_bigmodels.ipynb #9f68dc6e
 GPU_TFLOPS = {'A100-80GB': 312, 'H100-80GB': 989}   # dense bf16 peak (vendor figures)
 
-def svf_budget(preset:str, # a preset with a packaged config (e.g. 'llama3-llava-next-8b', 'llama3-70b-instruct')
+def svf_budget(preset, # a preset with a packaged config (e.g. 'llama3-llava-next-8b', 'llama3-70b-instruct'), or a model (meta is fine)
                kinds='mlp', # SVF target kinds
                layers='half', # None, 'half' or indices
                batch:int=32, # rows per optimizer step
@@ -24,10 +25,11 @@ def svf_budget(preset:str, # a preset with a packaged config (e.g. 'llama3-llava
                gen_len:int=8, # generated tokens per rollout
                factor_bytes:int=4, # 4: fp32 factors (our default), 2: bf16
                gpu:str='A100-80GB', # throughput table key
-               mfu:float=0.35 # assumed fraction of peak actually sustained
+               mfu:float=0.35, # assumed fraction of peak actually sustained
+               bank:int=0 # experts in a mixture bank (`Mixture` precomposes one bf16 copy of each target per expert)
               )->dict:
     "Parameter counts, memory (GiB) and time per step of an SVF run, computed on the meta device."
-    m = meta_model(preset)
+    m = meta_model(preset) if isinstance(preset, str) else preset
     total = sum(p.numel() for p in m.parameters())
     lm = sum(p.numel() for n, p in m.named_parameters() if 'vision' not in n and 'projector' not in n and 'image_newline' not in n)
     names = svf_targets(m, kinds, layers)
@@ -38,51 +40,47 @@ def svf_budget(preset:str, # a preset with a packaged config (e.g. 'llama3-llava
     tokens = batch * (prompt_len + gen_len)
     flops = 2 * total * batch * gen_len + 2 * total * tokens + 2 * lm * tokens   # rollouts + forward + backward (inputs only)
     gib = 2 ** 30
+    bank_b = bank * sum(a * b for a, b in shapes) * 2
     act = 2 * micro_batch * (prompt_len + gen_len) * cfg.hidden_size * cfg.num_hidden_layers * 2 / gib   # one bf16 residual per layer (checkpointed)
-    return dict(preset=preset, params_total=total, params_lm=lm, targets=len(names), layers=cfg.num_hidden_layers, svf_params=k,
+    return dict(preset=preset if isinstance(preset, str) else type(m).__name__, params_total=total, params_lm=lm, targets=len(names), layers=cfg.num_hidden_layers, svf_params=k,
                 weights_gib=round(total * 2 / gib, 2), factors_gib=round(fvals * factor_bytes / gib, 2),
-                z_adam_gib=round(k * 12 / gib, 4), activations_gib=round(act, 2),
-                total_gib=round((total * 2 + fvals * factor_bytes + k * 12) / gib + act, 1),
+                z_adam_gib=round(k * 12 / gib, 4), activations_gib=round(act, 2), bank_gib=round(bank_b / gib, 2),
+                total_gib=round((total * 2 + fvals * factor_bytes + k * 12 + bank_b) / gib + act, 1),
                 step_s=round(flops / (GPU_TFLOPS[gpu] * 1e12 * mfu), 1), gpu=gpu, mfu=mfu)
 
 # %% ../../nbs/62_bigmodels.ipynb #72013470
 def _tensor_bytes(mod, dtype_bytes):
     return sum(p.numel() * (dtype_bytes if p.is_floating_point() else p.element_size()) for p in mod.parameters())
 
-def balanced_device_map(model, # a decoder LM (meta is fine)
-                        n_devices:int, # GPUs to shard over
-                        targets:list|None=None, # SVF target names (their factors are counted on their layer's device)
-                        dtype_bytes:int=2, # bytes per weight (bf16)
-                        factor_bytes:int=4, # bytes per factor value
-                        capacity_gib:float|None=None # per-device memory; if given, an error when a device overflows
-                       )->dict:
-    "A device map `{module name: device index}` that spreads layers (and SVF factors) evenly over `n_devices`."
-    if n_devices < 1: raise ValueError('n_devices must be >= 1')
-    pre = _decoder_prefix(model)
-    base = model.get_submodule(pre)
-    fac = {}
-    for n in targets or []:
-        s, i = model.get_parameter(n).shape, int(LAYER_RE.search(n.removesuffix('.weight')).group(1))
-        fac[i] = fac.get(i, 0) + min(s) * (s[0] + s[1] + 1) * factor_bytes
-    layer_b = [_tensor_bytes(l, dtype_bytes) + fac.get(i, 0) for i, l in enumerate(base.layers)]
-    rest = _tensor_bytes(model, dtype_bytes) - sum(_tensor_bytes(l, dtype_bytes) for l in base.layers)
-    share, dm, dev, used = (sum(layer_b) + rest) / n_devices, {}, 0, rest / 2   # embeddings and head: half on each end
-    for i, b in enumerate(layer_b):
-        if used + b / 2 > share and dev < n_devices - 1: dev, used = dev + 1, 0
-        dm[f'{pre}.layers.{i}'] = dev
-        used += b
-    first, last = dm[f'{pre}.layers.0'], dm[f'{pre}.layers.{len(layer_b) - 1}']
-    for n, _ in base.named_children():
-        if n != 'layers': dm[f'{pre}.{n}'] = first if 'embed' in n else last
-    parts = pre.split('.')
-    for d in range(len(parts)):   # siblings along the path: top level (lm_head) with the last layer, inner ones (vision) with the first
-        anc = '.'.join(parts[:d])
-        mod = model.get_submodule(anc)
-        for n, _ in [*mod.named_children(), *mod.named_parameters(recurse=False)]:
-            if n != parts[d]: dm[f'{anc}.{n}' if anc else n] = last if d == 0 else first
-    if capacity_gib is not None:
-        over = {d: round(b / 2**30, 1) for d, b in device_loads(model, dm, targets, dtype_bytes, factor_bytes).items() if b > capacity_gib * 2**30}
-        if over: raise ValueError(f'{n_devices} devices of {capacity_gib} GiB are not enough: loads {over} GiB; use more devices or bf16 factors')
+@contextlib.contextmanager
+def _quiet_accelerate():
+    "accelerate warns once per GPU index it cannot see (every index, on a CPU machine that plans for GPUs)."
+    log = logging.getLogger('accelerate.utils.modeling')
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try: yield
+    finally: log.setLevel(level)
+
+def auto_device_map(model, # a model (meta is fine)
+                    n_devices:int, # GPUs to shard over
+                    capacity_gib:float|None=None, # memory per GPU (None: no limit, only the balance)
+                    reserve_gib:float=0., # per GPU, kept for what accelerate does not see (SVF factors, a training step)
+                    dtype=torch.bfloat16 # the weights' dtype
+                   )->dict:
+    "accelerate's `infer_auto_device_map` over `n_devices` GPUs, balanced by `get_balanced_memory`; an error if it would need the CPU."
+    from accelerate import infer_auto_device_map
+    from accelerate.utils import get_balanced_memory, compute_module_sizes
+    if n_devices < 1: raise ValueError(f'--gpus {n_devices}: at least one GPU')
+    ns, size = list(getattr(model, '_no_split_modules', None) or []), compute_module_sizes(model, dtype=dtype)['']
+    room = (capacity_gib - reserve_gib) * 2**30 if capacity_gib is not None else size
+    if room <= 0 or room * n_devices < size:
+        raise ValueError(f'{n_devices} GPUs of {capacity_gib} GiB are not enough: {size / 2**30:.1f} GiB of weights + {reserve_gib * n_devices:.1f} GiB '
+                         f'of SVF factors and training step; use more GPUs (t2repro plan --gpus) or bf16 factors')
+    with _quiet_accelerate():
+        mm = get_balanced_memory(model, {i: int(room) for i in range(n_devices)}, no_split_module_classes=ns, dtype=dtype)
+        dm = dict(infer_auto_device_map(model, max_memory={**mm, 'cpu': 0}, no_split_module_classes=ns, dtype=dtype))
+    off = [k for k, v in dm.items() if not isinstance(v, int)]
+    if off: raise ValueError(f'{n_devices} GPUs of {capacity_gib} GiB are not enough: accelerate puts {off[:3]} on the CPU or disk; use more GPUs')
     return dm
 
 def _decoder_prefix(model):
@@ -102,9 +100,15 @@ def device_loads(model, # the model the map is for (meta is fine)
         load[d] = load.get(d, 0) + _tensor_bytes(model.get_submodule(mod_name), dtype_bytes)
     for n in targets or []:
         s = model.get_parameter(n).shape
-        d = next(device_map[k] for k in sorted(device_map, key=len, reverse=True) if n.startswith(k + '.'))
+        d = device_of(device_map, n)
         load[d] += min(s) * (s[0] + s[1] + 1) * factor_bytes
     return load
+
+def device_of(device_map:dict, # `{module name: device}` ('' is the whole model)
+              name:str # a parameter or module name
+             ):
+    "The device a map gives `name`: that of its longest listed prefix."
+    return next(device_map[k] for k in sorted(device_map, key=len, reverse=True) if k == '' or name == k or name.startswith(k + '.'))
 
 def relabel(device_map:dict, # a device map
             mapping:dict # e.g. {0: 'cpu', 1: 'cpu'}: the CPU stand-in for GPUs in tests
@@ -135,3 +139,65 @@ def factors_to_devices(model, # a (dispatched) model
     "The factors, each moved to the device of its weight (the SVF forward and merge then stay on one device)."
     check_resident(model, list(factors))
     return {n: tuple(t.to(model.get_parameter(n).device) for t in f) for n, f in factors.items()}
+
+# %% ../../nbs/62_bigmodels.ipynb #7a2c0ea2
+def meta_of(name # a preset with a packaged config, a saved model folder, or a model (returned as is)
+           ):
+    "The architecture on the `meta` device: from the packaged config of a preset, or from a folder's `config.json`."
+    if not isinstance(name, str): return name
+    if not Path(name).is_dir(): return meta_model(name)
+    from transformers import AutoConfig, AutoModelForCausalLM
+    with torch.device('meta'): return AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(name))
+
+def _layer_ranges(mods:list)->str:
+    "`model.embed_tokens, model.layers.0-9`: the module names of one device, consecutive layers as a range."
+    out, run = [], []
+    for n in mods + ['']:
+        m = re.fullmatch(r'(.*layers)\.(\d+)', n)
+        if m and run and m.group(1) == run[0][0] and int(m.group(2)) == run[-1][1] + 1:
+            run.append((m.group(1), int(m.group(2))))
+            continue
+        if run: out.append(f'{run[0][0]}.{run[0][1]}' + (f'-{run[-1][1]}' if len(run) > 1 else ''))
+        run = [(m.group(1), int(m.group(2)))] if m else []
+        if n and not m: out.append(n)
+    return ', '.join(out)
+
+# %% ../../nbs/62_bigmodels.ipynb #8d5f1cb0
+def plan_devices(model, # a preset with a packaged config, a saved model folder, or a model (meta is fine)
+                 gpus:int=8, # GPUs to shard over
+                 gpu_memory:float|None=80., # GiB per GPU (None: no limit, only the balance)
+                 kinds='mlp', # SVF target kinds
+                 layers='half', # SVF layers (the paper's 70B run: half)
+                 factor_bytes:int=4, # 4: fp32 factors, 2: bf16
+                 micro_batch:int=8, # rows per forward/backward
+                 prompt_len:int=700, # tokens per prompt
+                 gen_len:int=8 # generated tokens per rollout
+                )->dict:
+    "accelerate's device map over `gpus` GPUs and, per GPU, the GiB of weights, SVF factors and a training step."
+    m = meta_of(model)
+    names = svf_targets(m, kinds, layers)
+    b = svf_budget(m, kinds, layers, micro_batch=micro_batch, prompt_len=prompt_len, gen_len=gen_len, factor_bytes=factor_bytes)
+    cfg, gib = getattr(m.config, 'text_config', m.config), 2**30
+    logits = micro_batch * (gen_len + 1) * cfg.vocab_size * 4 * 3 / gib   # fp32 logits, their log-softmax and its gradient
+    dm = auto_device_map(m, gpus, gpu_memory, (b['factors_gib'] + b['activations_gib'] + b['z_adam_gib'] + logits) / gpus)
+    w, wf = device_loads(m, dm), device_loads(m, dm, names, 2, factor_bytes)
+    devs, pre = {}, _decoder_prefix(m)
+    for d in sorted(w):
+        mods = [k for k, v in dm.items() if v == d]
+        n_layers = sum(device_of(dm, f'{pre}.layers.{j}') == d for j in range(cfg.num_hidden_layers))
+        f = (wf[d] - w[d]) / gib
+        step = b['activations_gib'] * n_layers / cfg.num_hidden_layers + b['z_adam_gib'] * f / max(b['factors_gib'], 1e-12) + (logits if device_of(dm, 'lm_head') == d else 0)
+        devs[d] = dict(modules=_layer_ranges(mods) or 'the whole model', weights_gib=round(w[d] / gib, 2), factors_gib=round(f, 2), step_gib=round(step, 2), total_gib=round(w[d] / gib + f + step, 2))
+    fits = gpu_memory is None or all(v['total_gib'] <= gpu_memory for v in devs.values())
+    return dict(model=model if isinstance(model, str) else type(m).__name__, gpus=gpus, gpu_memory_gib=gpu_memory, kinds=kinds, layers=layers,
+                factor_bytes=factor_bytes, device_map=dm, devices=devs, fits=fits, budget=b)
+
+def format_plan(plan:dict # from `plan_devices`
+               )->str:
+    "The plan as a table: one line per GPU (GiB of weights, factors, step, total; its modules) and a verdict."
+    head = (f"{plan['model']} on {plan['gpus']} GPUs of {plan['gpu_memory_gib']} GiB (accelerate's infer_auto_device_map; "
+            f"SVF on {plan['kinds']}, layers {plan['layers']}, {8 * plan['factor_bytes']}-bit factors)")
+    rows = [f"{'gpu':>4} {'weights':>8} {'factors':>8} {'step':>6} {'total':>7}  modules (GiB)"]
+    rows += [f"{d:>4} {v['weights_gib']:8.1f} {v['factors_gib']:8.1f} {v['step_gib']:6.1f} {v['total_gib']:7.1f}  {v['modules']}" for d, v in plan['devices'].items()]
+    tot = sum(v['total_gib'] for v in plan['devices'].values())
+    return '\n'.join([head, *rows, f"total {tot:.1f} GiB: {'fits' if plan['fits'] else 'does NOT fit'}"])

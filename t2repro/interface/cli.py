@@ -23,6 +23,7 @@ COMMANDS = {
     'table2':     ('t2repro.experiments.adaptation', 'table2_cli', 'Tables 2 and 3: adaptation strategies on the unseen tasks (resumable)'),
     'transfer':   ('t2repro.experiments.adaptation', 'transfer_cli', 'an expert on other models: ordered/shuffled σ, resampled across shapes'),
     'bench':      ('t2repro.experiments.bench_run',   'bench_cli',      'speed and memory ratios against the limits'),
+    'plan':       ('t2repro.interface.commands', 'plan_cli',       "a big model's device map over N GPUs (accelerate) and the memory per GPU: weights, SVF factors, a step"),
 }
 
 def usage()->str:

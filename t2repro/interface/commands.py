@@ -23,7 +23,7 @@ from ..experiments.common import slug, results_dir, fail, config_diff, portable_
 import t2repro.adapt.adapter  # registers the classifier expert's task, `--task cls`
 
 # %% auto #0
-__all__ = ['arch_model', 'check_expert', 'eval_cli', 'train_svf_cli', 'train_lora_cli', 'params_cli']
+__all__ = ['arch_model', 'check_expert', 'eval_cli', 'train_svf_cli', 'train_lora_cli', 'params_cli', 'plan_cli']
 
 # %% ../../nbs/81_commands.ipynb #eb339b9c
 def arch_model(name:str # a preset name, or a local folder with a config.json
@@ -155,3 +155,15 @@ def params_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         for k, v in parts.items(): print(f'  {k:10s} {v:>12,d}')
     print(total)
     return 0
+
+# %% ../../nbs/81_commands.ipynb #f0c99c29
+def plan_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
+            )->int:
+    "`t2repro plan`: the device map and the memory per GPU of an SVF run; status 1 if a GPU would overflow."
+    from t2repro.base.options import plan_parser
+    from t2repro.ext.bigmodels import plan_devices, format_plan
+    a = plan_parser().parse_args(argv)
+    try: plan = plan_devices(a.model, a.gpus, a.gpu_memory)
+    except ValueError as e: return fail('t2repro plan', e)
+    print(format_plan(plan))
+    return 0 if plan['fits'] else 1

@@ -195,7 +195,7 @@ def _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn):
         picks.extend(lab[i][0][j] for i, j in zip(ix, js))
         kl = kl_per_seq(logits, base, torch.ones(len(ix), 1, dtype=torch.bool, device=logits.device), cfg.kl_direction) if base is not None else torch.zeros(len(ix), device=logits.device)
         if cfg.mc_grad == 'exact':   # every label's reward, weighted by its probability: no sampling variance
-            rj = [torch.tensor([reward_fn(task, rows[i], l) for l in lab[i][0]], dtype=torch.float32) for i in ix]
+            rj = [torch.tensor([reward_fn(task, rows[i], l) for l in lab[i][0]], dtype=torch.float32, device=logits.device) for i in ix]
             er = torch.stack([expected_reward(logits[k, 0], lab[i][1], rj[k], cfg.temperature) for k, i in enumerate(ix)])
             R.extend(er.detach().tolist())
             return -er.mean() + (cfg.kl_coef * kl.mean() if cfg.kl_coef else 0.), kl
