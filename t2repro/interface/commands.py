@@ -23,7 +23,8 @@ from ..experiments.common import slug, results_dir, fail, config_diff, portable_
 import t2repro.adapt.adapter  # registers the classifier expert's task, `--task cls`
 
 # %% auto #0
-__all__ = ['arch_model', 'check_expert', 'eval_cli', 'train_svf_cli', 'train_lora_cli', 'params_cli']
+__all__ = ['arch_model', 'check_expert', 'eval_cli', 'train_svf_cli', 'train_lora_cli', 'params_cli', 'export_cli',
+           'export_check_cli']
 
 # %% ../../nbs/81_commands.ipynb #eb339b9c
 def arch_model(name:str # a preset name, or a local folder with a config.json
@@ -154,4 +155,49 @@ def params_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         print(f'{a.method} on {a.model} ({"layers " + str(a.layers) if a.layers else "all layers"}):')
         for k, v in parts.items(): print(f'  {k:10s} {v:>12,d}')
     print(total)
+    return 0
+
+# %% ../../nbs/81_commands.ipynb #7a1d25aa
+from .cli import export_parser, export_check_parser
+from ..adapt.export import expert_z, export_expert, summary_table
+from ..experiments.export import export_check
+
+# %% ../../nbs/81_commands.ipynb #48dca7b0
+_DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+def _export_notes(a, summ:list):
+    "What the printed summary does not say: energy short of --energy under --max-rank, ranks that differ (llama.cpp)."
+    if a.rank is None and any(r['energy_min'] < a.energy for r in summ):
+        print(f'note: some matrices need a rank above --max-rank {a.max_rank} to keep {a.energy:.0%} of ‖ΔW‖²: they keep what the table shows')
+    if not a.uniform and len({r['rank_min'] for r in summ} | {r['rank_max'] for r in summ}) > 1:
+        print('note: ranks differ between matrices (rank_pattern): PEFT and vLLM apply them as built; for llama.cpp export with --uniform')
+
+def export_cli(argv:list|None=None # arguments after `t2repro export`
+              )->int:
+    "`t2repro export`: an SVF expert (or a mixture, `--alpha`) as a PEFT LoRA adapter, a merged model or a GGUF file in `--out`."
+    a = export_parser().parse_args(argv)
+    try:
+        if (len(a.experts) > 1 or a.alpha is not None) and len(a.alpha or []) != len(a.experts):
+            raise ValueError(f'{len(a.experts)} expert(s) and {len(a.alpha or [])} --alpha weight(s): give one weight per expert to mix several')
+        for f in a.experts: check_expert(f, a.model)
+        resolve_model(a.model)
+    except (ValueError, OSError) as e: return fail('t2repro export', e)
+    print(f'loading {a.model} ...', flush=True)
+    model, tok = load_model(a.model)
+    try: z, cfg, meta = expert_z(a.experts, a.alpha, model=model)
+    except ValueError as e: return fail('t2repro export', e)
+    path, summ = export_expert(model, tok, z, cfg, a.format, a.out, meta=dict(meta, model=a.model), base_model=a.model, rank=a.rank,
+                               energy=a.energy, max_rank=a.max_rank, uniform=a.uniform, dtype=_DTYPES[a.dtype], outtype=a.outtype)
+    if summ:
+        print(summary_table(summ))
+        _export_notes(a, summ)
+    print(f'wrote {path}')
+    return 0
+
+def export_check_cli(argv:list|None=None # arguments after `t2repro export-check`
+                    )->int:
+    "`t2repro export-check`: the exported LoRA against the exact expert and the GGUF against the merged model; writes OUT/export.json."
+    a = export_check_parser().parse_args(argv)
+    p = export_check(a.task, a.limit, a.energy, a.max_rank, tuple(a.ranks), a.gguf_items, results_dir(a.out, 'runs'), a.batch_size)
+    print(f'wrote {p}')
     return 0
