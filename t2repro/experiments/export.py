@@ -21,7 +21,7 @@ from ..adapt.export import expert_z, svf_lora, save_peft, lora_params, lora_summ
 from .common import portable_command, relative
 
 # %% auto #0
-__all__ = ['score_lora', 'paired_row', 'gguf_identity', 'export_check']
+__all__ = ['score_lora', 'paired_row', 'gguf_identity', 'export_check', 'export_table']
 
 # %% ../../nbs/78_export_experiments.ipynb #7e19ebdf
 def score_lora(model, tok, # the model (base weights, restored after) and its tokenizer
@@ -111,3 +111,20 @@ def export_check(task_name:str='arc_easy', # the task whose committed expert is 
                          seed=0, wall_time_s=time.time() - t0, command=portable_command(), expert=relative(f, repo_path()), expert_meta=meta,
                          lora_baseline=dict(params=lora_ref.get('n_params'), lora=lora_ref.get('lora'), source=f'results/table1/{task.name}/lora/adapter/t2repro.json'),
                          gguf=gg, gguf_reader='transformers GGUF loader; llama.cpp not run (llama-cpp-python has no prebuilt wheel on this index)')
+
+# %% ../../nbs/78_export_experiments.ipynb #c5cc2622
+def export_table(path # a results file written by `export_check`
+                )->str:
+    "The LoRA rows of an export results file as markdown: score, paired difference from the exact expert, agreement, rank, energy, size."
+    r = load_json(path)
+    lines = ['| export | score (95% CI) | Δ vs exact (95% CI) | same answer | rank | ‖ΔW‖² kept (mean) | parameters |', '|---|---|---|---|---|---|---|']
+    for x in r['rows']:
+        pct = f"{100*x['score']:.1f}% [{100*x['ci_low']:.1f}, {100*x['ci_high']:.1f}]"
+        if 'delta' not in x:
+            lines.append(f"| {x['method']} | {pct} | | | | | {x['params']:,} (z values) |")
+            continue
+        rk = str(x['rank_min']) if x['rank_min'] == x['rank_max'] else f"{x['rank_min']}–{x['rank_max']}"
+        lines.append(f"| {x['method']} | {pct} | {100*x['delta']:+.1f} pt [{100*x['delta_ci_low']:+.1f}, {100*x['delta_ci_high']:+.1f}] | "
+                     f"{100*x['agree']:.1f}% | {rk} | {100*x['energy_mean']:.1f}% | {x['params']:,} |")
+    lines.append(f"| LoRA baseline (Table 1, q,v rank 16) | | | | | | {r['lora_baseline']['params']:,} |")
+    return '\n'.join(lines)
