@@ -215,7 +215,7 @@ def generate_ids(model, tok, # a causal LM and its tokenizer
     if res is None: res = _generate_hf(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar)
     return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
 
-# %% ../../nbs/20_generate.ipynb
+# %% ../../nbs/20_generate.ipynb #47b0fa4e
 @torch.no_grad()
 def generate_encoded(model, tok, # a (vision-)language model and its tokenizer
                      inputs, # an encoded, left-padded batch: `input_ids`, `attention_mask` and any other model inputs
