@@ -7,14 +7,13 @@ from __future__ import annotations
 import math, argparse
 from pathlib import Path
 from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TRAIN_TASKS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
+from .flags import *
 
 # %% auto #0
-__all__ = ['TASKS', 'positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list',
-           'int_list', 'layers_spec', 'OUT_HELP', 'PARSERS', 'train_defaults', 'task_name', 'task_list', 'per_task',
-           'lr_spec', 'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'eval_parser',
-           'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config',
-           'params_parser', 'method_list', 'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser',
-           'table2_parser', 'transfer_parser', 'plan_parser', 'parser_for']
+__all__ = ['PARSERS', 'train_defaults', 'eval_parser', 'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser',
+           'train_lora_parser', 'train_config', 'params_parser', 'method_list', 'table1_parser', 'demo_parser',
+           'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser', 'plan_parser', 'share', 'weights',
+           'export_parser', 'export_check_parser', 'parser_for']
 
 # %% ../../nbs/09_options.ipynb #2db0b822
 def train_defaults(lora:bool=False # the LoRA baseline's defaults (`LORA_TRAIN`)
@@ -24,150 +23,28 @@ def train_defaults(lora:bool=False # the LoRA baseline's defaults (`LORA_TRAIN`)
     for k, v in (LORA_TRAIN if lora else {}).items(): fs[k] = dict(fs[k], default=v)
     return fs
 
-# %% ../../nbs/09_options.ipynb #d983f05f
-TASKS = (*ALL_TASKS, CLS_TASK)  # the names a flag accepts (cls: the classifier expert's task)
-
-def _checked(conv, ok, what:str):
-    "A `type=` function: `conv(text)` if `ok` of it, else an error saying the text is not `what`."
-    def f(s):
-        try: v = conv(s)
-        except (ValueError, TypeError): v = None
-        if v is None or not ok(v): raise argparse.ArgumentTypeError(f'{s!r} is not {what}')
-        return v
-    f.__name__, f.__doc__ = what.replace(' ', '_'), f'`type=` function: the value of a flag if it is {what}, else a one-line error.'
-    return f
-
-positive_int = _checked(int, lambda v: v >= 1, 'a positive integer')
-non_negative_int = _checked(int, lambda v: v >= 0, 'a non-negative integer')
-positive_float = _checked(float, lambda v: v > 0 and math.isfinite(v), 'a positive number')
-non_negative_float = _checked(float, lambda v: v >= 0 and math.isfinite(v), 'a non-negative number')
-fraction = _checked(float, lambda v: 0 <= v < 1, 'a fraction in [0, 1)')
-float_list = _checked(lambda s: [float(x) for x in s.split(',')], lambda v: v and all(x > 0 and math.isfinite(x) for x in v),
-                     'a comma-separated list of positive numbers')
-int_list = _checked(lambda s: [int(i) for i in s.split(',')], lambda v: v and min(v) >= 0, 'a comma-separated list of non-negative integers')
-layers_spec = _checked(lambda s: s if s == 'half' else int_list(s), bool, "'half' or a comma-separated list of layer indices")
-
-def task_name(s:str # a task name or alias
-             )->str:
-    "`type=` function: the task's name, or an error listing the tasks."
-    key = s.strip().lower().replace('-', '_')
-    if key in TASKS: return key
-    raise argparse.ArgumentTypeError(f'unknown task {s!r}; valid names: {", ".join(TASKS)}')
-
-def task_list(s:str # comma-separated task names
-             )->str:
-    "`type=` function: comma-separated task names, each checked."
-    return ','.join(task_name(t.strip()) for t in s.split(',') if t.strip()) or task_name('')
-
-def per_task(s:str # 'N' for every task, 'TASK=N' overrides, comma separated; '' for the default
-            )->str:
-    "`type=` function: a per-task spec of positive integers (or `all`: no limit), checked (`experiments.common.parse_per_task` reads it)."
-    for part in filter(None, (p.strip() for p in s.split(','))):
-        k, _, v = part.rpartition('=')
-        if k and k not in TASKS: raise argparse.ArgumentTypeError(f'{k!r} in {s!r} is not one of the tasks {", ".join(TASKS)}')
-        try: v == 'all' or positive_int(v)
-        except argparse.ArgumentTypeError: raise argparse.ArgumentTypeError(f'{part!r} in {s!r}: expected N, all or TASK=N with N a positive integer') from None
-    return s
-
-def lr_spec(s:str # e.g. '0.002,0.006,gsm8k=0.006': candidates for every task, TASK=LR gives a task its own
-           )->dict:
-    "`type=` function: learning-rate candidates per task, `{'*': [...], task: [...]}`; a task's `TASK=LR` entries replace the shared list."
-    out = {}
-    for part in filter(None, (p.strip() for p in s.split(','))):
-        k, _, v = part.rpartition('=')
-        if k and k not in TASKS: raise argparse.ArgumentTypeError(f'{k!r} in {s!r} is not one of the tasks {", ".join(TASKS)}')
-        try: out.setdefault(k or '*', []).append(positive_float(v))
-        except argparse.ArgumentTypeError: raise argparse.ArgumentTypeError(f'{part!r} in {s!r}: expected LR or TASK=LR with LR a positive number') from None
-    if '*' not in out: raise argparse.ArgumentTypeError(f'{s!r} has no learning rate for the tasks it does not name')
-    return out
-
-def folder(s:str # a path
-          )->str:
-    "`type=` function: an existing folder."
-    if not Path(s).expanduser().is_dir(): raise argparse.ArgumentTypeError(f'{s} is not a folder')
-    return s
-
-def existing_file(s:str # a path
-                 )->str:
-    "`type=` function: an existing file."
-    if not Path(s).expanduser().is_file(): raise argparse.ArgumentTypeError(f'file {s} does not exist')
-    return s
-
-# %% ../../nbs/09_options.ipynb #a4c04b45
-class _Formatter(argparse.HelpFormatter):
-    def _get_help_string(self, action):
-        h = action.help or ''
-        if ('%(default)' in h or 'default:' in h or action.required or action.nargs == 0 or action.default in (None, '', argparse.SUPPRESS)
-            or not action.option_strings): return h
-        return h + ' (default: %(default)s)'
-
-class Parser(argparse.ArgumentParser):
-    "An argparse parser whose errors are one line, and whose help shows the defaults."
-    def __init__(self, prog:str, # the command, e.g. 't2repro eval'
-                 description:str # what it does
-                ): super().__init__(prog=prog, description=description, formatter_class=_Formatter)
-    def error(self, message:str # what is wrong
-             ):
-        "Print one line, `prog: error: message (see prog --help)`, and exit with status 2."
-        self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
-
-# %% ../../nbs/09_options.ipynb #1cde1c82
-OUT_HELP = 'results folder (default: runs/ of the checkout, else of the current folder; `--out results` refreshes the committed results)'
-
-def model_flag(p:Parser, # the parser to extend
-               default:str|None=DEFAULT_MODEL, # the model without the flag
-               help:str='preset name, hub id or local folder' # its help line
-              ):
-    "`--model`, the one definition of the flag (every command's default is `DEFAULT_MODEL` unless it says otherwise)."
-    p.add_argument('--model', default=default, help=help)
-
-def runtime_flags(p:Parser # the parser of a command that loads a model
-                 ):
-    "`--device`, `--precision`, `--threads`: where and how a model runs, read by `t2repro.base.runtime.Runtime.from_args`."
-    p.add_argument('--device', default='auto', help='torch device: auto (cuda when available, else cpu) | cpu | cuda | cuda:N')
-    p.add_argument('--precision', default='auto', choices=PRECISIONS, help='weights and compute dtype (auto: bf16 where the device supports it)')
-    p.add_argument('--threads', type=positive_int, default=None, help="torch CPU threads (default: torch's); 1 avoids oversubscription on a shared machine")
-
-def _common(p:Parser, # the parser to extend
-            data:bool=True, # the command loads task data
-            runtime:bool=True # the command loads a model's weights (not `params`, which builds it on the meta device)
-           ):
-    "`--model`, the runtime flags for commands that load weights, and `--data-dir` for commands that load task data."
-    model_flag(p)
-    if runtime: runtime_flags(p)
-    if data: p.add_argument('--data-dir', type=folder, default=None, help="task data folder (default: $T2REPRO_DATA, else the checkout's data/, else the hub)")
-
-def _eval_flags(p:Parser):
-    "Evaluation flags shared by `eval` and `baseline`."
-    p.add_argument('--split', default='test', help="task split: test | val | train | fewshot (a task's `splits`; MATH also test_full)")
-    p.add_argument('--batch-size', type=positive_int, default=8, help='prompts per generation batch')
-    p.add_argument('--no-fast-mc', action='store_true', help='generate and parse multiple-choice answers instead of reading the label logits')
-    p.add_argument('--backend', default='hf', choices=['hf', 'vllm'], help='generation backend')
-    p.add_argument('--seed', type=non_negative_int, default=0, help='random seed')
-    p.add_argument('--out', default=None, help=OUT_HELP)
-
 # %% ../../nbs/09_options.ipynb #25a87af7
 def eval_parser()->Parser:
     "Options of `t2repro eval`."
     p = Parser('t2repro eval', 'Score a model (optionally with an SVF expert) on a task; writes OUT/eval/<name>.json and .jsonl.')
-    _common(p)
+    common_flags(p)
     p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
     p.add_argument('--limit', type=positive_int, default=None, help='score only the first N rows (default: the whole split)')
     p.add_argument('--expert', type=existing_file, default=None, help='an SVF expert file (.safetensors) to merge into the weights (default: none)')
     p.add_argument('--no-check-fingerprint', action='store_true', help="use an expert trained on other base weights than the model's")
     p.add_argument('--max-new-tokens', type=positive_int, default=None, help="cap on generated tokens (default: the task's)")
-    _eval_flags(p)
+    eval_flags(p)
     return p
 
 def baseline_parser()->Parser:
     "Options of `t2repro baseline`."
     p = Parser('t2repro baseline', 'Zero-shot baselines of a model on the test subsets of the six tasks (resumable); '
                'writes OUT/baseline.json and OUT/baseline/<task>.jsonl.')
-    _common(p)
+    common_flags(p)
     p.add_argument('--tasks', type=task_list, default=','.join(ALL_TASKS), help='comma-separated tasks')
     p.add_argument('--limit', type=per_task, default=None, help='rows per task: N, or N,TASK=M,... (default: the whole split)')
     p.add_argument('--max-new-tokens', type=per_task, default=None, help="generation cap: N, or N,TASK=M,... (default: each task's)")
-    _eval_flags(p)
+    eval_flags(p)
     return p
 
 # %% ../../nbs/09_options.ipynb #515716c3
@@ -187,7 +64,7 @@ def train_parser(prog:str, # program name in the usage line
                 )->Parser:
     "`--model --task --out --data-dir`, one flag per `TrainConfig` field, and the LoRA shape if `lora`."
     p = Parser(prog, description)
-    _common(p)
+    common_flags(p)
     p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
     p.add_argument('--out', required=True, help='run folder (a rerun with the same flags resumes from its checkpoint)')
     for k, f in train_fields(lora).items():
@@ -228,7 +105,7 @@ def params_parser()->Parser:
     lf = config_fields(LoRAConfig)
     p = Parser('t2repro params', 'Trainable parameters of SVF or LoRA for a model, computed on the meta device (no download). '
                'Prints just the number unless --verbose.')
-    _common(p, data=False, runtime=False)
+    common_flags(p, data=False, runtime=False)
     p.add_argument('--method', choices=('svf', 'lora'), default='svf', help='which adaptation to count')
     p.add_argument('--targets', default=None, help=f"SVF: kinds (mlp, attn, qv, o; default: mlp). LoRA: module names or kinds (default: {','.join(lf['targets']['default'])})")
     p.add_argument('--layers', type=layers_spec, default=None, help="'half' for even layers only, or comma-separated indices (default: all)")
@@ -252,7 +129,7 @@ def table1_parser()->Parser:
                'for every task or TASK=N overrides, e.g. "4,arc_easy=20". Writes OUT/table1.json, OUT/table1/<task>/<method>/ '
                'and OUT/figures/table1.png.')
     a = p.add_argument
-    _common(p)
+    common_flags(p)
     a('--tasks', type=task_list, default=','.join(TRAIN_TASKS), help='comma-separated tasks')
     a('--methods', type=method_list, default='base,lora,svf', help='comma-separated methods')
     for k, d, h in [('steps', '10', 'optimizer steps'), ('batch-size', '16', 'samples per optimizer step'), ('micro-batch', '8', 'samples per forward/backward'),
@@ -389,10 +266,60 @@ def plan_parser()->Parser:
     for flag, typ, d, h in [('--gpus', positive_int, 8, 'GPUs to shard over'), ('--gpu-memory', positive_float, 80., 'memory per GPU, GiB (80: an H100)')]: p.add_argument(flag, type=typ, default=d, help=h)
     return p
 
+# %% ../../nbs/09_options.ipynb #11f3a6e9
+def share(s:str # a number in (0, 1]
+         )->float:
+    "`type=` function: a share in (0, 1], else a one-line error."
+    try: v = float(s)
+    except ValueError: v = float('nan')
+    if not 0 < v <= 1: raise argparse.ArgumentTypeError(f'{s!r} is not a share in (0, 1]')
+    return v
+
+def weights(s:str # comma-separated finite numbers
+           )->list:
+    "`type=` function: mixture weights (finite numbers, any sign), else a one-line error."
+    try: v = [float(x) for x in s.split(',')]
+    except ValueError: v = []
+    if not v or not all(math.isfinite(x) for x in v): raise argparse.ArgumentTypeError(f'{s!r} is not a comma-separated list of finite numbers')
+    return v
+
+def export_parser()->Parser:
+    "Options of `t2repro export`."
+    p = Parser('t2repro export', 'Write an SVF expert, or a mixture of experts (--alpha), as a PEFT LoRA adapter (--format peft), '
+               'a save_pretrained folder of the merged model (merged) or one GGUF file of it (gguf), into --out.')
+    p.add_argument('experts', nargs='+', type=existing_file, help='SVF expert file(s) (.safetensors); several are mixed with --alpha')
+    p.add_argument('--format', required=True, choices=('peft', 'gguf', 'merged'), help='peft: LoRA for PEFT, vLLM, llama.cpp; merged: transformers folder; gguf: llama.cpp, Ollama')
+    p.add_argument('--out', required=True, help='the folder to write')
+    p.add_argument('--alpha', type=weights, default=None, help='one weight per expert: export the mixture z = Σ αₖ zₖ (default: one expert)')
+    p.add_argument('--rank', type=positive_int, default=None, help="peft: one rank for every matrix, rounded up to vLLM's ranks (default: by --energy)")
+    p.add_argument('--energy', type=share, default=0.99, help='peft: per matrix, the smallest rank keeping this share of ‖ΔW‖²')
+    p.add_argument('--max-rank', type=positive_int, default=512, help="peft: cap on every rank (512: vLLM's largest)")
+    p.add_argument('--uniform', action='store_true', help='peft: every matrix at the largest rank (llama.cpp scales all matrices by one lora_alpha)')
+    p.add_argument('--dtype', choices=('fp32', 'bf16', 'fp16'), default='fp32', help='peft, merged: dtype of the saved tensors')
+    p.add_argument('--outtype', choices=('f16', 'f32'), default='f16', help='gguf: type of the 2-D weights (norms and biases are F32)')
+    model_flag(p)
+    return p
+
+def export_check_parser()->Parser:
+    "Options of `t2repro export-check`."
+    p = Parser('t2repro export-check', "Score the PEFT LoRA export of a task's committed expert against the exact expert (paired CI), "
+               "and the GGUF export's greedy answers against the merged model's; writes OUT/export.json.")
+    p.add_argument('--task', type=task_name, default='arc_easy', help='the task whose committed expert is exported')
+    p.add_argument('--limit', type=positive_int, default=500, help='test rows scored')
+    p.add_argument('--energy', type=share, default=0.99, help='the default export: per matrix, the smallest rank keeping this share of ‖ΔW‖²')
+    p.add_argument('--max-rank', type=positive_int, default=512, help='cap on every rank of the default export')
+    p.add_argument('--ranks', type=int_list, default='64,256', help='extra exports at these fixed ranks')
+    p.add_argument('--gguf-items', type=non_negative_int, default=40, help='prompts for the GGUF greedy-answer check (0: skip it)')
+    p.add_argument('--batch-size', type=positive_int, default=16, help='prompts per forward')
+    p.add_argument('--out', default=None, help=OUT_HELP)
+    return p
+
+
 # %% ../../nbs/09_options.ipynb #460a5f3a
 PARSERS = {'eval': eval_parser, 'baseline': baseline_parser, 'train-svf': train_svf_parser, 'train-lora': train_lora_parser,
            'params': params_parser, 'table1': table1_parser, 'demo': demo_parser, 'bench': bench_parser,
-           'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser, 'plan': plan_parser}
+           'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser, 'plan': plan_parser,
+           'export': export_parser, 'export-check': export_check_parser}
 
 def parser_for(cmd:str # a command name, e.g. 'eval'
               )->Parser|None:

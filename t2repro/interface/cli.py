@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, sys, importlib
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'usage', 'run', 'main', 'share', 'weights', 'export_parser', 'export_check_parser']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'usage', 'run', 'main']
 
 # %% ../../nbs/90_cli.ipynb #ed9ee2dc
 COMMANDS = {
@@ -71,57 +71,3 @@ def main(argv:list|None=None # arguments after `t2repro` (default: `sys.argv[1:]
         print(f't2repro: unknown command {argv[0]!r}\n\n{usage()}', file=sys.stderr)
         return 2
     return run(argv[0], argv[1:])
-
-# %% ../../nbs/90_cli.ipynb #95ff518a
-import argparse, math
-from ..base.options import PARSERS, parser_for, OUT_HELP, Parser, model_flag, existing_file, positive_int, non_negative_int, int_list, task_name
-
-# %% ../../nbs/90_cli.ipynb #11f3a6e9
-def share(s:str # a number in (0, 1]
-         )->float:
-    "`type=` function: a share in (0, 1], else a one-line error."
-    try: v = float(s)
-    except ValueError: v = float('nan')
-    if not 0 < v <= 1: raise argparse.ArgumentTypeError(f'{s!r} is not a share in (0, 1]')
-    return v
-
-def weights(s:str # comma-separated finite numbers
-           )->list:
-    "`type=` function: mixture weights (finite numbers, any sign), else a one-line error."
-    try: v = [float(x) for x in s.split(',')]
-    except ValueError: v = []
-    if not v or not all(math.isfinite(x) for x in v): raise argparse.ArgumentTypeError(f'{s!r} is not a comma-separated list of finite numbers')
-    return v
-
-def export_parser()->Parser:
-    "Options of `t2repro export`."
-    p = Parser('t2repro export', 'Write an SVF expert, or a mixture of experts (--alpha), as a PEFT LoRA adapter (--format peft), '
-               'a save_pretrained folder of the merged model (merged) or one GGUF file of it (gguf), into --out.')
-    p.add_argument('experts', nargs='+', type=existing_file, help='SVF expert file(s) (.safetensors); several are mixed with --alpha')
-    p.add_argument('--format', required=True, choices=('peft', 'gguf', 'merged'), help='peft: LoRA for PEFT, vLLM, llama.cpp; merged: transformers folder; gguf: llama.cpp, Ollama')
-    p.add_argument('--out', required=True, help='the folder to write')
-    p.add_argument('--alpha', type=weights, default=None, help='one weight per expert: export the mixture z = Σ αₖ zₖ (default: one expert)')
-    p.add_argument('--rank', type=positive_int, default=None, help="peft: one rank for every matrix, rounded up to vLLM's ranks (default: by --energy)")
-    p.add_argument('--energy', type=share, default=0.99, help='peft: per matrix, the smallest rank keeping this share of ‖ΔW‖²')
-    p.add_argument('--max-rank', type=positive_int, default=512, help="peft: cap on every rank (512: vLLM's largest)")
-    p.add_argument('--uniform', action='store_true', help='peft: every matrix at the largest rank (llama.cpp scales all matrices by one lora_alpha)')
-    p.add_argument('--dtype', choices=('fp32', 'bf16', 'fp16'), default='fp32', help='peft, merged: dtype of the saved tensors')
-    p.add_argument('--outtype', choices=('f16', 'f32'), default='f16', help='gguf: type of the 2-D weights (norms and biases are F32)')
-    model_flag(p)
-    return p
-
-def export_check_parser()->Parser:
-    "Options of `t2repro export-check`."
-    p = Parser('t2repro export-check', "Score the PEFT LoRA export of a task's committed expert against the exact expert (paired CI), "
-               "and the GGUF export's greedy answers against the merged model's; writes OUT/export.json.")
-    p.add_argument('--task', type=task_name, default='arc_easy', help='the task whose committed expert is exported')
-    p.add_argument('--limit', type=positive_int, default=500, help='test rows scored')
-    p.add_argument('--energy', type=share, default=0.99, help='the default export: per matrix, the smallest rank keeping this share of ‖ΔW‖²')
-    p.add_argument('--max-rank', type=positive_int, default=512, help='cap on every rank of the default export')
-    p.add_argument('--ranks', type=int_list, default='64,256', help='extra exports at these fixed ranks')
-    p.add_argument('--gguf-items', type=non_negative_int, default=40, help='prompts for the GGUF greedy-answer check (0: skip it)')
-    p.add_argument('--batch-size', type=positive_int, default=16, help='prompts per forward')
-    p.add_argument('--out', default=None, help=OUT_HELP)
-    return p
-
-PARSERS.update({'export': export_parser, 'export-check': export_check_parser})

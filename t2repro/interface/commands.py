@@ -170,7 +170,7 @@ def plan_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:
     return 0 if plan['fits'] else 1
 
 # %% ../../nbs/81_commands.ipynb #7a1d25aa
-from .cli import export_parser, export_check_parser
+from ..base.options import export_parser, export_check_parser
 from ..adapt.export import expert_z, export_expert, summary_table
 from ..experiments.export import export_check
 
