@@ -235,7 +235,8 @@ class Adapter:
         t, w = time.perf_counter(), self.switch_s
         self.base()
         with as_dtype(self.model, cfg.precision):   # the mixture's precomposed B_k follow (`Adapter.switch`)
-            try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log)
+            try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log,
+                           valid=lambda a: bool((a.view(shape) > 0).any(0).all()))   # α = 0 on a matrix: z' = 0, never scored
             finally: self.base()
         res.alpha, res.mean = res.alpha.view(shape), res.mean.view(shape)
         res.seconds, res.switch_s = time.perf_counter() - t, self.switch_s - w

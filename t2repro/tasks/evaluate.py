@@ -26,6 +26,7 @@ def mc_predict(model, tok, # a causal LM and its tokenizer
               ):
     "The predicted choice label of each row: the label whose next-token logit is highest after the prompt."
     with torch.no_grad(): logits = next_token_logits(model, tok, [task.prompt(r, tok) for r in rows], batch_size).cpu()
+    if bool(torch.isnan(logits).any()): raise ValueError(f'{task.name}: the model gives NaN logits (its weights hold NaN): no choice can be read')
     preds, scores = [], []
     for row, l in zip(rows, logits):
         labels = list(task.choices(row))

@@ -11,7 +11,7 @@ from ..base.core import atomic_write_bytes, save_figure
 from ..base.models import LAYER_RE
 from .svd import Factors, weights_fingerprint
 from .kernels import stream_combine
-from .svf import SVFConfig, Expert, _check_factors, merge_buffers, restore
+from .svf import SVFConfig, Expert, _check_factors, merge_buffers, restore, check_z
 
 # %% auto #0
 __all__ = ['EXPERT_FORMAT', 'ExpertNotFoundError', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix', 'Mixture',
@@ -40,7 +40,7 @@ def validate_z(z:dict, # {param name: z}
                factors:dict|None=None, # ... and/or against these factors
                what:str='z' # how to call it in errors
               ):
-    "Raise a ValueError naming the problem if z has unknown names or wrong lengths."
+    "Raise a ValueError naming the problem if z has unknown names, wrong lengths, or degenerate values (`check_z`)."
     pnames = dict(model.named_parameters()) if model is not None else None
     for n, v in z.items():
         if v.ndim != 1: raise ValueError(f'{what}: {n} is not a 1-D vector (shape {tuple(v.shape)})')
@@ -54,6 +54,7 @@ def validate_z(z:dict, # {param name: z}
             ks.append(min(pnames[n].shape))
         for k in ks:
             if len(v) != k: raise ValueError(f'{what}: {n} has {len(v)} values but the matrix has {k} singular values')
+    check_z(z, factors, what)
 
 # %% ../../nbs/14_experts.ipynb #5074a35b
 def load_expert(path, # a file written by `save_expert`
@@ -108,10 +109,15 @@ def alpha_matrix(alpha, # K weights, or K × N (a tensor, or a list of K dicts {
         if len(alpha) != K: raise ValueError(f'alpha has {len(alpha)} dicts for {K} experts')
         miss = [n for a in alpha for n in names if n not in a]
         if miss: raise ValueError(f'alpha dicts lack weights for {miss[:3]}')
-        return torch.tensor([[float(a[n]) for n in names] for a in alpha])
-    A = torch.as_tensor(alpha, dtype=torch.float32)
-    if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
-    if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
+        A = torch.tensor([[float(a[n]) for n in names] for a in alpha])
+    else:
+        A = torch.as_tensor(alpha, dtype=torch.float32)
+        if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
+        if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
+    if not bool(torch.isfinite(A).all()): raise ValueError('alpha holds non-finite weights (NaN or inf)')
+    if bool((A < 0).any()): raise ValueError(f'alpha holds a negative weight ({float(A.min()):.3g}): mixture weights are >= 0')
+    zero = [n for n, nz in zip(names, (A > 0).any(0).tolist()) if not nz]
+    if zero: raise ValueError(f"alpha is zero for every expert on {zero[0]}{f' and {len(zero) - 1} more matrices' if len(zero) > 1 else ''}: z' would be all zero")
     return A
 
 def mix(experts:list, # K experts (or plain `{name: z}` dicts) over the same targets
@@ -121,7 +127,9 @@ def mix(experts:list, # K experts (or plain `{name: z}` dicts) over the same tar
     zs = [e.z if isinstance(e, Expert) else e for e in experts]
     names = _check_same_targets(zs)
     A = alpha_matrix(alpha, names, len(zs))
-    return {n: sum(A[k, j] * zs[k][n].to(A) for k in range(len(zs))) for j, n in enumerate(names)}
+    out = {n: sum(A[k, j] * zs[k][n].to(A) for k in range(len(zs))) for j, n in enumerate(names)}
+    check_z(out, what="the mixture z'")
+    return out
 
 # %% ../../nbs/14_experts.ipynb #a51d4606
 # over 40 lines: one class, its methods in its body (precompose, coefficients, set, restore)
@@ -139,6 +147,7 @@ class Mixture:
         self.names = list(names) if names is not None else _check_same_targets(zs)
         _check_same_targets([{n: z[n] for n in self.names} for z in zs])
         _check_factors(model, factors, self.names)
+        for k, z in enumerate(zs): check_z({n: z[n] for n in self.names}, factors, what=f'expert {k} of the mixture')
         self.model, self.cfg, self.K, self.fused = model, cfg or SVFConfig(), len(zs), fused
         with torch.no_grad():
             self.B = {n: torch.stack([(factors[n][0] * (factors[n][1] * z[n])) @ factors[n][2] for z in zs]).view(self.K, -1)
@@ -148,9 +157,11 @@ class Mixture:
 
     def coefficients(self, alpha # (K,), (K, N) or K dicts, as for `mix`
                     )->torch.Tensor:
-        "The K × N multipliers of the B_k: α, times c(z') per matrix when renormalising."
+        "The K × N multipliers of the B_k: α, times c(z') per matrix when renormalising; Σσ∘z' ≤ 0 refused, naming the matrix."
         A = alpha_matrix(alpha, self.names, self.K).to(self.Ssum)
-        return A * (self.Ssum / (A * self.Q).sum(0)) if self.cfg.renorm else A
+        den = (A * self.Q).sum(0)   # Σσ∘z' per matrix
+        if bool((den <= 0).any()): raise ValueError(f"alpha gives Σσ∘z' = 0 on {self.names[int((den <= 0).nonzero()[0])]}: W' would be the zero matrix")
+        return A * (self.Ssum / den) if self.cfg.renorm else A
 
     @torch.no_grad()
     def set(self, alpha # (K,), (K, N) or K dicts, as for `mix`
