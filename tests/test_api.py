@@ -65,3 +65,19 @@ def test_few_shot_never_scores_nan_weights(tiny):
     ad.switch(__import__('t2repro.adapt.adapter', fromlist=['Decision']).Decision('x', alpha=tuple(res.alpha.tolist())))
     assert all(bool(torch.isfinite(model.get_parameter(n)).all()) for n in factors)
     ad.restore() if hasattr(ad, 'restore') else ad.base()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# 2. fingerprints wherever an expert meets a model, in memory as on disk
+def test_in_memory_expert_of_another_model_refused(tiny):
+    from t2repro.base.models import tiny_model
+    from t2repro.weights.svd import svd_factors
+    from t2repro.adapt.adapter import Adapter
+    from t2repro.tasks.evaluate import with_expert
+    model, tok, factors, experts = tiny
+    other, _ = tiny_model('qwen2', seed=1, initializer_range=0.2, max_position_embeddings=2048)   # same shapes, other weights
+    of = svd_factors(other, list(factors), cache=False)
+    with pytest.raises(ValueError, match="expert 'e0': fingerprint mismatch"): Adapter(other, tok, of, experts)
+    with pytest.raises(ValueError, match='fingerprint mismatch'): with_expert(other, experts['e0'], factors=of).__enter__()
+    Adapter(other, tok, of, experts, check_fingerprint=False)   # the one opt-out
+    Adapter(model, tok, factors, experts)

@@ -10,7 +10,7 @@ import torch
 from ..base.core import bootstrap_ci
 from ..base.config import LABELS, DEFAULT_EXPERTS, CEMConfig
 from ..weights.svf import SVFConfig, Expert, merge, merged, restore
-from ..weights.experts import Mixture, validate_z
+from ..weights.experts import Mixture, validate_z, check_expert_fingerprint
 from ..tasks.registry import get_task
 from ..tasks.evaluate import generate, evaluate, as_dtype
 from .cem import CEMResult, cem, few_shot_score, split_few_shot
@@ -116,7 +116,8 @@ class Adapter:
                  cls_max_new_tokens:int=48, # pass-1 generation budget
                  lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X" (see `parse_label`)
                  batch_size:int=8, # prompts per forward
-                 generate_fn=None # generation function with `evaluate.generate`'s signature (tests may fake it)
+                 generate_fn=None, # generation function with `evaluate.generate`'s signature (tests may fake it)
+                 check_fingerprint:bool=True # refuse experts trained on other base weights than `model`'s (their recorded fingerprint)
                 ):
         experts = dict(experts)
         self.cls_expert = cls_expert if cls_expert is not None else experts.get('cls')
@@ -124,6 +125,7 @@ class Adapter:
         for n, e in [*experts.items(), *([('cls', self.cls_expert)] if self.cls_expert is not None else [])]:
             if not isinstance(e, Expert): raise ValueError(f'expert {n!r} is a {type(e).__name__}, not a t2repro.weights.svf.Expert')
             validate_z(e.z, model, factors, what=f'expert {n!r}')
+            if check_fingerprint: check_expert_fingerprint(e, model, factors, what=f'expert {n!r}')
         if len({frozenset(e.z) for e in experts.values()}) > 1: raise ValueError('the experts adapt different target matrices: a mixture needs the same targets')
         self.label_to_expert = dict(DEFAULT_EXPERTS if label_to_expert is None else label_to_expert)
         if label_to_expert is None: self.label_to_expert = {l: n for l, n in self.label_to_expert.items() if n in experts}

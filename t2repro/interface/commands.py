@@ -65,7 +65,7 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
         except ValueError as e: return fail('t2repro eval', str(e).replace('pass check_fingerprint=False', 'pass --no-check-fingerprint'))
     name = '-'.join([task.name, slug(a.model)] + ([slug(Path(a.expert).stem)] if a.expert else []) + ([a.split] if a.split != 'test' else []))
     folder = results_dir(a.out, 'runs')/'eval'
-    with with_expert(model, ex):
+    with with_expert(model, ex, check_fingerprint=not a.no_check_fingerprint):
         res = evaluate(model, tok, task, rows, batch_size=a.batch_size, out=folder/f'{name}.jsonl', fast_mc=not a.no_fast_mc,
                        max_new_tokens=a.max_new_tokens, backend=a.backend, precision=rt.precision)
     budget = dict(split=a.split, limit=a.limit, n=res.n, batch_size=a.batch_size, fast_mc=not a.no_fast_mc,

@@ -185,15 +185,20 @@ def load_rows(task, # a `t2repro.tasks.registry` task
 
 @contextlib.contextmanager
 def with_expert(model, # a model with real weights
-                expert=None # an `Expert`, the path of a saved one, or None (no change)
+                expert=None, # an `Expert`, the path of a saved one, or None (no change)
+                factors:dict|None=None, # the model's SVD factors of the expert's targets (default: `svd_factors`, cached on disk)
+                check_fingerprint:bool=True # refuse an expert trained on other base weights (file or in memory alike)
                ):
     "Merge an SVF expert (with its saved SVF settings) into `model` for the block; base weights restored exactly after."
     if expert is None:
         yield None
         return
     from t2repro.weights.svf import Expert, merged, SVFConfig
-    from t2repro.weights.experts import load_expert
+    from t2repro.weights.experts import load_expert, validate_z, check_expert_fingerprint
     from t2repro.weights.svd import svd_factors
-    ex = expert if isinstance(expert, Expert) else load_expert(expert, model=model)
+    if isinstance(expert, Expert): validate_z(expert.z, model, what='expert')
+    ex = expert if isinstance(expert, Expert) else load_expert(expert, model=model, check_fingerprint=False)
+    factors = factors if factors is not None else svd_factors(model, ex.names)
+    if check_fingerprint: check_expert_fingerprint(ex, model, factors, what=str(expert) if not isinstance(expert, Expert) else 'expert')
     cfg = SVFConfig(**ex.meta['svf']) if isinstance(ex.meta.get('svf'), dict) else None
-    with merged(model, svd_factors(model, ex.names), ex.z, cfg): yield ex
+    with merged(model, factors, ex.z, cfg): yield ex

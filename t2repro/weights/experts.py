@@ -9,13 +9,13 @@ from pathlib import Path
 import torch
 from ..base.core import atomic_write_bytes, save_figure
 from ..base.models import LAYER_RE
-from .svd import Factors, weights_fingerprint
+from .svd import Factors, combine_digests, matrix_digest
 from .kernels import stream_combine
 from .svf import SVFConfig, Expert, _check_factors, merge_buffers, restore, check_z
 
 # %% auto #0
-__all__ = ['EXPERT_FORMAT', 'ExpertNotFoundError', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix', 'Mixture',
-           'combine', 'z_by_kind', 'plot_z']
+__all__ = ['EXPERT_FORMAT', 'ExpertNotFoundError', 'save_expert', 'validate_z', 'model_fingerprint', 'check_expert_fingerprint',
+           'load_expert', 'alpha_matrix', 'mix', 'Mixture', 'combine', 'z_by_kind', 'plot_z']
 
 # %% ../../nbs/14_experts.ipynb #f790e6d0
 EXPERT_FORMAT = 't2repro-expert-v1'
@@ -56,6 +56,35 @@ def validate_z(z:dict, # {param name: z}
             if len(v) != k: raise ValueError(f'{what}: {n} has {len(v)} values but the matrix has {k} singular values')
     check_z(z, factors, what)
 
+# %% ../../nbs/14_experts.ipynb #f24155f6
+def model_fingerprint(model, # a model with real weights
+                      names:list # the target parameter names
+                     )->str:
+    "`weights_fingerprint(model, names)`, each matrix hashed once and cached on the model while its tensor is unchanged."
+    cache = model.__dict__.setdefault('_t2_digests', {})
+    out = {}
+    for n in names:
+        p = model.get_parameter(n).detach()
+        probe = float(p.reshape(-1)[::max(1, p.numel() // 1024)].float().sum())   # in-place edits through .data skip the version counter
+        key = (p.data_ptr(), p._version, tuple(p.shape), p.dtype, str(p.device), probe)
+        if cache.get(n, (None,))[0] != key: cache[n] = (key, matrix_digest(p))
+        out[n] = cache[n][1]
+    return combine_digests(out)
+
+def check_expert_fingerprint(expert:Expert, # an expert (its `meta['fingerprint']`: the base weights it was trained on)
+                      model=None, # the model it is about to meet
+                      factors:dict|None=None, # ... or that model's factors (their digests: no hashing)
+                      what:str='expert' # how to call it in errors
+                     ):
+    "Raise a one-line ValueError if the expert was trained on other base weights than these (no recorded fingerprint: no check)."
+    fp, names = expert.meta.get('fingerprint'), list(expert.z)
+    if not fp or (model is None and factors is None): return
+    if isinstance(factors, Factors) and all(n in factors.digests for n in names): have = factors.fingerprint_of(names)
+    elif model is not None and not any(model.get_parameter(n).is_meta for n in names): have = model_fingerprint(model, names)
+    else: return
+    if have != fp: raise ValueError(f'{what}: fingerprint mismatch: the expert was trained on other base weights ({fp[:12]}…) '
+                                    f'than these ({have[:12]}…); pass check_fingerprint=False to use it anyway')
+
 # %% ../../nbs/14_experts.ipynb #5074a35b
 def load_expert(path, # a file written by `save_expert`
                 model=None, # validate against this model (names, lengths, weights fingerprint)
@@ -80,13 +109,7 @@ def load_expert(path, # a file written by `save_expert`
     if sorted(order) != sorted(z): order = sorted(z)   # safetensors sorts keys; the header keeps the saved order
     z = {n: z[n].float() for n in order}
     validate_z(z, model, factors, what=str(path))
-    fp = meta.get('fingerprint')
-    if check_fingerprint and fp and (model is not None or factors is not None):
-        if isinstance(factors, Factors) and all(n in factors.digests for n in z): have = factors.fingerprint_of(list(z))
-        elif model is not None and not any(model.get_parameter(n).is_meta for n in z): have = weights_fingerprint(model, list(z))
-        else: have = fp
-        if have != fp: raise ValueError(f'{path}: fingerprint mismatch: the expert was trained on other base weights '
-                                        f'({fp[:12]}…) than these ({have[:12]}…); pass check_fingerprint=False to use it anyway')
+    if check_fingerprint: check_expert_fingerprint(Expert(z, meta), model, factors, what=str(path))
     return Expert(z, meta)
 
 # %% ../../nbs/14_experts.ipynb #6dfccae6
