@@ -11,7 +11,7 @@ from ..base.core import bootstrap_ci
 from ..base.config import LABELS, DEFAULT_EXPERTS, CEMConfig
 from ..weights.svf import SVFConfig, Expert, merge, merged, restore
 from ..weights.experts import Mixture, validate_z, check_expert_fingerprint
-from ..tasks.registry import get_task
+from ..tasks.custom import load_task
 from ..tasks.evaluate import generate, evaluate, as_dtype
 from .cem import CEMResult, cem, few_shot_score, split_few_shot
 from .classifier import PASS1_STOP, PASS1_STOP_LENIENT, parse_label, classify_messages, chat_prompt, confusion_matrix
@@ -226,7 +226,7 @@ class Adapter:
                      log=None # printer, one line per iteration
                     )->CEMResult:
         "Few-shot pass 1: CEM over the mixture weights α of the Adapter's experts, scored on `shots`."
-        cfg, task = cfg or CEMConfig(), get_task(task) if isinstance(task, str) else task
+        cfg, task = cfg or CEMConfig(), load_task(task)
         K, N = len(self.experts), len(next(iter(self.experts.values())).z) if self.experts else 0
         if K == 0: raise ValueError('few-shot adaptation needs at least one expert')
         score_fn = score_fn or (lambda m, t, task, rows: few_shot_score(m, t, task, rows, batch_size or self.batch_size, max_new_tokens, cfg.loglik_only))
@@ -255,7 +255,7 @@ class Adapter:
                  log=None # printer for the few-shot search
                 )->AdaptResult:
         "Adapt and score on a task's rows: pass 1 per row (or few-shot α), pass 2 through the evaluation harness, grouped."
-        task = get_task(task) if isinstance(task, str) else task
+        task = load_task(task)
         bs, alpha, fit, shot_ids = batch_size or self.batch_size, None, None, None
         t0, s0, w0 = time.perf_counter(), self.switches, self.switch_s
         if strategy == 'few-shot':

@@ -11,6 +11,7 @@ from ..base.core import atomic_save_json, bootstrap_ci, paired_bootstrap, repo_p
 from ..base.config import DEFAULT_MODEL, CEMConfig, STRATEGIES, UNSEEN_TASKS, DEFAULT_EXPERTS, CLS_TASK, TrainConfig
 from ..weights.experts import load_expert
 from ..tasks.registry import get_task
+from ..tasks.custom import load_task
 from ..tasks.evaluate import evaluate, load_rows, save_records
 from .cem import split_few_shot
 from .classifier import train_cls_expert
@@ -61,7 +62,7 @@ def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
                log=None # printer for the few-shot search
               )->AdaptResult:
     "Adapt a model to a task with one strategy and score it: per-item records, score with 95% CI, pass times."
-    task = get_task(task) if isinstance(task, str) else task
+    task = load_task(task)
     rows = list(rows) if rows is not None else task.load(split, data_dir=data_dir)
     ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, batch_size=batch_size)
     return ad.run_task(task, rows, strategy, cem=cem, limit=limit, max_new_tokens=max_new_tokens, log=log)
@@ -121,7 +122,7 @@ def check_adapt_args(a # parsed `t2repro adapt` arguments
     if (a.task is None) == (a.prompt is None): raise ValueError('give either --task TASK (adapt to its test rows) or --prompt "..." (one request)')
     if a.limit is not None and a.limit < 1: raise ValueError(f'--limit must be >= 1, got {a.limit}')
     if a.prompt is not None and a.strategy == 'few-shot': raise ValueError('few-shot adapts to a task from its examples: use --task')
-    task = get_task(a.task) if a.task else None
+    task = load_task(a.task) if a.task else None
     files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
     experts = load_experts(files) if files else {}
     if a.strategy == 'cls' and 'cls' not in experts: raise ValueError('strategy cls needs the classifier expert (an expert trained on task cls) among --experts')

@@ -10,8 +10,8 @@ from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TRAIN_TASKS, TrainConfig
 
 # %% auto #0
 __all__ = ['TASKS', 'positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list',
-           'int_list', 'layers_spec', 'OUT_HELP', 'PARSERS', 'train_defaults', 'task_name', 'task_list', 'per_task',
-           'lr_spec', 'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'eval_parser',
+           'int_list', 'layers_spec', 'TASK_HELP', 'OUT_HELP', 'PARSERS', 'train_defaults', 'task_name', 'task_list',
+           'per_task', 'lr_spec', 'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'eval_parser',
            'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser', 'train_lora_parser', 'train_config',
            'params_parser', 'method_list', 'table1_parser', 'demo_parser', 'bench_parser', 'adapt_parser',
            'table2_parser', 'transfer_parser', 'parser_for']
@@ -52,7 +52,8 @@ def task_name(s:str # a task name or alias
     "`type=` function: the task's name, or an error listing the tasks."
     key = s.strip().lower().replace('-', '_')
     if key in TASKS: return key
-    raise argparse.ArgumentTypeError(f'unknown task {s!r}; valid names: {", ".join(TASKS)}')
+    if ':' in s or s.endswith(('.jsonl', '.json', '.jsonl.gz', '.json.gz')): return s   # your own: module:Name, or a file of rows
+    raise argparse.ArgumentTypeError(f'unknown task {s!r}; valid names: {", ".join(TASKS)}, or module:Name, or a .jsonl file of rows')
 
 def task_list(s:str # comma-separated task names
              )->str:
@@ -112,6 +113,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f'{self.prog}: error: {message} (see {self.prog} --help)\n')
 
 # %% ../../nbs/09_options.ipynb #1cde1c82
+TASK_HELP = ' | module:Name (your Task) | rows.jsonl (a task from rows: question, answer, choices, split; see tasks.custom)'
 OUT_HELP = 'results folder (default: runs/ of the checkout, else of the current folder; `--out results` refreshes the committed results)'
 
 def model_flag(p:Parser, # the parser to extend
@@ -151,7 +153,7 @@ def eval_parser()->Parser:
     "Options of `t2repro eval`."
     p = Parser('t2repro eval', 'Score a model (optionally with an SVF expert) on a task; writes OUT/eval/<name>.json and .jsonl.')
     _common(p)
-    p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
+    p.add_argument('--task', '--task-file', required=True, type=task_name, help=' | '.join(TASKS) + TASK_HELP)
     p.add_argument('--limit', type=positive_int, default=None, help='score only the first N rows (default: the whole split)')
     p.add_argument('--expert', type=existing_file, default=None, help='an SVF expert file (.safetensors) to merge into the weights (default: none)')
     p.add_argument('--no-check-fingerprint', action='store_true', help="use an expert trained on other base weights than the model's")
@@ -188,7 +190,7 @@ def train_parser(prog:str, # program name in the usage line
     "`--model --task --out --data-dir`, one flag per `TrainConfig` field, and the LoRA shape if `lora`."
     p = Parser(prog, description)
     _common(p)
-    p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
+    p.add_argument('--task', '--task-file', required=True, type=task_name, help=' | '.join(TASKS) + TASK_HELP)
     p.add_argument('--out', required=True, help='run folder (a rerun with the same flags resumes from its checkpoint)')
     for k, f in train_fields(lora).items():
         if k == 'precision': continue   # `--precision` is the runtime flag (same name, default and choices: `runtime_flags`)
@@ -324,7 +326,7 @@ def adapt_parser()->Parser:
                '(--prompt); prints what pass 1 chose and the answers.')
     a = p.add_argument
     a('--strategy', required=True, help='prompt | cls | few-shot')
-    a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
+    a('--task', '--task-file', type=task_name, default=None, help='e.g. math, humaneval, arc_challenge' + TASK_HELP)
     a('--prompt', default=None, help='one request (strategies prompt and cls)')
     a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
       'an expert trained on the task cls is the classifier expert')
@@ -336,6 +338,8 @@ def adapt_parser()->Parser:
     a('--max-new-tokens', type=int, default=None, help="pass-2 generation cap (default: the task's; 256 for --prompt)")
     a('--batch-size', type=int, default=8, help='prompts per generation batch')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    a('--label-map', default=None, help='pass-1 label -> expert name, e.g. reasoning=my_expert,math=gsm8k (base: the base weights; default: code=mbpp,math=gsm8k,reasoning=arc_easy)')
+    a('--no-check-fingerprint', action='store_true', help="use experts trained on other base weights than the model's")
     _cem_flags(p)
     a('--seed', type=int, default=0, help='random seed (few-shot draw and CEM)')
     return p

@@ -47,13 +47,14 @@ def score_sample(task, # a `t2repro.tasks.registry` task
                  verdict=None, # for code tasks: a sandbox Verdict already computed (see `evaluate`), else run now
                  timeout:float=10. # sandbox time limit for code tasks, seconds
                 )->dict:
-    "Judge one output: `{answer, correct, reward}` (+ sandbox `status` and `seconds` for code tasks)."
+    "Judge one output: `{answer, correct, reward}` (the task's `reward`; + sandbox `status` and `seconds` for code tasks)."
     answer = task.extract(output, row)
     if task.kind == 'code':
         v = verdict if verdict is not None else _sandbox_verdict(task, row, answer, timeout)
         correct, extra = bool(v.passed), dict(status=v.status, sandbox_seconds=round(float(getattr(v, 'seconds', 0.) or 0.), 3))
     else: correct, extra = bool(task.is_correct(row, answer)), {}
-    return dict(answer=answer, correct=correct, reward=1. if correct else -1., **extra)
+    r = (1. if correct else -1.) if task.kind == 'code' else float(task.reward(row, answer))   # a custom task's reward reaches REINFORCE
+    return dict(answer=answer, correct=correct, reward=r, **extra)
 
 def reward(task, row:dict, output:str, **kw)->float:
     "The REINFORCE reward of an output: +1 if `score_sample` judges it correct, else -1."
@@ -121,8 +122,8 @@ def _judge_batch(task, rows, outputs, timeout, workers):
 def _mc_batch(model, tok, task, rows, batch_size):
     preds, scores = mc_predict(model, tok, task, rows, batch_size, return_logits=True)
     correct = [bool(task.is_correct(r, p)) for r, p in zip(rows, preds)]
-    return preds, [dict(answer=p, correct=c, reward=1. if c else -1., logits={k: round(v, 3) for k, v in s.items()})
-                   for p, c, s in zip(preds, correct, scores)]
+    return preds, [dict(answer=p, correct=c, reward=float(task.reward(r, p)), logits={k: round(v, 3) for k, v in s.items()})
+                   for r, p, c, s in zip(rows, preds, correct, scores)]
 
 # %% ../../nbs/34_evaluate.ipynb #c516dd19
 # one function over 40 lines: resume, batching, judging and records must share its state
