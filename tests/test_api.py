@@ -81,3 +81,79 @@ def test_in_memory_expert_of_another_model_refused(tiny):
     with pytest.raises(ValueError, match='fingerprint mismatch'): with_expert(other, experts['e0'], factors=of).__enter__()
     Adapter(other, tok, of, experts, check_fingerprint=False)   # the one opt-out
     Adapter(model, tok, factors, experts)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# 3. a task of your own, from rows: trains, evaluates and adapts, from Python and from the command line
+ROWS = [dict(question=f'Is {n} an even number?', choices=['yes', 'no'], answer='yes' if n % 2 == 0 else 'no') for n in range(10)]
+
+def test_custom_task_python(tiny, tmp_path):
+    from t2repro.base.config import TrainConfig, CEMConfig
+    from t2repro.tasks.custom import RowsTask
+    from t2repro.tasks.evaluate import evaluate, with_expert
+    from t2repro.train.expert import train_svf
+    from t2repro.weights.experts import load_expert
+    from t2repro.adapt.adapter import Adapter
+    model, tok, factors, _ = tiny
+    task = RowsTask('parity', ROWS)
+    res = train_svf(model, tok, task, TrainConfig.quick(steps=2, batch_size=4, micro_batch=4, val_every=1), tmp_path/'parity', factors=factors, log=None)
+    assert res['steps'] == 2 and res['n_train'] == 10
+    ex = load_expert(tmp_path/'parity'/'expert.safetensors', model=model, factors=factors)
+    assert ex.meta['task'] == 'parity'
+    with with_expert(model, ex, factors=factors): r = evaluate(model, tok, task, task.load('test'), progress=False)
+    assert r.n == 10 and r.pred_dist is not None
+    # a custom reward reaches REINFORCE: every label is worth +2, so the mean rollout reward is 2
+    paid = RowsTask('parity', ROWS, reward=lambda row, answer: 2.)
+    res2 = train_svf(model, tok, paid, TrainConfig.quick(steps=1, batch_size=4, micro_batch=4, val_every=1), tmp_path/'paid', factors=factors, log=None)
+    assert res2['history'][-1]['reward'] == 2.
+    # a free-form task with its own judge
+    gen = RowsTask('echo', [dict(question=f'Say {w}.', answer=w) for w in ('red', 'blue', 'green', 'gold')],
+                   is_correct=lambda row, answer: row['answer'] in str(answer), max_new_tokens=4)
+    res3 = train_svf(model, tok, gen, TrainConfig.quick(steps=1, batch_size=2, micro_batch=2, val_every=1, max_new_tokens=4), tmp_path/'echo', factors=factors, log=None)
+    e2 = load_expert(tmp_path/'echo'/'expert.safetensors', factors=factors)
+    ad = Adapter(model, tok, factors, {'parity': ex, 'echo': e2}, max_new_tokens=4)
+    for strategy, kw in [('few-shot', dict(cem=CEMConfig(population=2, iterations=1, k=3, precision='fp32'))), ('mixture', dict(alpha=[0.5, 0.5])),
+                         ('prompt', {}), ('base', {})]:
+        out = ad.run_task(task, task.load('test'), strategy, **kw)
+        assert out.strategy == strategy and out.n == (7 if strategy == 'few-shot' else 10) and 0 <= out.score <= 1
+    assert out.records[0]['label'] == 'base'
+
+
+def _cli(*argv):
+    import contextlib, io
+    from t2repro.interface.cli import main
+    so, se = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(so), contextlib.redirect_stderr(se):
+        try: rc = main(list(argv))
+        except SystemExit as e: rc = e.code
+    return rc, so.getvalue(), se.getvalue()
+
+
+def test_custom_task_cli(tmp_path, monkeypatch):
+    import json, sys
+    f = tmp_path/'parity.jsonl'
+    f.write_text(''.join(json.dumps(r) + '\n' for r in ROWS))
+    tiny = ['--model', 'tiny-qwen2', '--precision', 'fp32']
+    rc, out, err = _cli('train-svf', *tiny, '--task-file', str(f), '--steps', '1', '--batch-size', '2', '--micro-batch', '2',
+                        '--val-every', '1', '--out', str(tmp_path/'run'))
+    assert rc == 0, err
+    assert 'on 10 ' in out and (tmp_path/'run'/'expert.safetensors').exists()
+    rc, out, err = _cli('eval', *tiny, '--task-file', str(f), '--expert', str(tmp_path/'run'/'expert.safetensors'), '--out', str(tmp_path))
+    assert rc == 0, err
+    assert json.loads((tmp_path/'eval'/'parity-tiny-qwen2-expert.json').read_text())['rows'][0]['n'] == 10
+    rc, out, err = _cli('adapt', *tiny, '--task-file', str(f), '--strategy', 'few-shot', '--experts', str(tmp_path/'run'), '--k', '2',
+                        '--iterations', '1', '--population', '2', '--max-new-tokens', '4')
+    assert rc == 0 and 'few-shot on parity' in out, err
+    # --task module:Name: a Task subclass in your own module
+    (tmp_path/'mytasks.py').write_text('from t2repro.tasks.custom import RowsTask\nimport json, pathlib\n'
+                                       'class Parity(RowsTask):\n    def __init__(self): super().__init__("parity2", [json.loads(l) for l in '
+                                       f'pathlib.Path({str(f)!r}).read_text().splitlines()])\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rc, out, err = _cli('eval', *tiny, '--task', 'mytasks:Parity', '--limit', '3', '--out', str(tmp_path))
+    assert rc == 0 and (tmp_path/'eval'/'parity2-tiny-qwen2.json').exists(), err
+    # bad input: one line, exit 2, the file and line named
+    (tmp_path/'bad.jsonl').write_text(json.dumps(ROWS[0]) + '\n' + json.dumps(dict(question='q')) + '\n')
+    rc, out, err = _cli('eval', *tiny, '--task-file', str(tmp_path/'bad.jsonl'))
+    assert rc == 2 and 'bad.jsonl, line 2' in err and len(err.strip().splitlines()) == 1, err
+    rc, out, err = _cli('eval', *tiny, '--task', 'mytasks:Nope')
+    assert rc == 2 and "cannot import 'Nope'" in err, err

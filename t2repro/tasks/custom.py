@@ -76,7 +76,9 @@ class RowsTask(Task):
         rows = list(rows) if not isinstance(rows, dict) else rows
         has = [isinstance(r, dict) and 'choices' in r for r in (rows if isinstance(rows, list) else [r for rs in rows.values() for r in rs])]
         if not has: raise ValueError(f'{name}: no rows')
-        if kind is None and 0 < sum(has) < len(has): raise ValueError(f'{name}: some rows have choices and some do not: pass kind=')
+        if kind is None and 0 < sum(has) < len(has):
+            i = has.index(not has[0])
+            raise ValueError(f'{name}: row {i} {"has" if has[i] else "has no"} choices, unlike row 0: pass kind= (mc or gen)')
         kind = kind or ('mc' if all(has) else 'gen')
         if kind not in ('mc', 'gen'): raise ValueError(f"{name}: a RowsTask's kind is 'mc' or 'gen', not {kind!r} (code tasks run tests: see CodeTask)")
         super().__init__(name, kind, max_new_tokens or (16 if kind == 'mc' else 256), None, system)
@@ -135,11 +137,11 @@ class RowsTask(Task):
         return row.get('target') or (a if self.kind == 'mc' else f'The answer is {a}.')
 
 # %% ../../nbs/35_custom_tasks.ipynb #70949c25
-def load_task(spec, # a Task, a registered name, a .jsonl/.json file of rows, or 'module:Name'
+def load_task(spec, # a task object, a registered name, a .jsonl/.json file of rows, or 'module:Name'
               **kw # `RowsTask` settings for a file of rows (kind, is_correct, reward, ...)
              )->Task:
     "The task `spec` names: a registered task, a `RowsTask` from a file of rows, or a `Task` imported from `module:Name`."
-    if isinstance(spec, Task): return spec
+    if not isinstance(spec, (str, Path)): return spec   # a task object (a `Task`, or anything with its interface)
     spec = str(spec)
     if spec.endswith(('.jsonl', '.json', '.jsonl.gz', '.json.gz')): return RowsTask.from_jsonl(spec, **kw)
     if ':' not in spec: return get_task(spec)
