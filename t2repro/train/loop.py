@@ -134,12 +134,14 @@ def train_step(learner, # the learner
                 tokens=float(np.mean(st['len'])), **picks, time_s=round(time.time() - t0, 3))
 
 # %% ../../nbs/41_loop.ipynb #ed7c1016
+_RESUMABLE = ('steps', 'patience', 'ckpt_every', 'val_batch_size')   # settings a resume may change: how long, how often, how fast
+
 def _check_same_run(ck, task, cfg):
     "Refuse to resume a checkpoint of another task or other settings (as the command line does), naming what differs."
     saved = torch.load(ck, weights_only=False, map_location='cpu')
     now = dict(task=getattr(task, 'name', str(task)), **asdict(cfg))
     was = dict(task=saved.get('task', now['task']), **(saved.get('config') or {}))
-    diff = [f'{k} {was[k]!r} → {now[k]!r}' for k in now if k in was and was[k] != now[k]]
+    diff = [f'{k} {was[k]!r} → {now[k]!r}' for k in now if k in was and was[k] != now[k] and k not in _RESUMABLE]
     if diff: raise ValueError(f'{Path(ck).parent} holds a run of another task or other settings ({", ".join(diff)}): '
                               'pass the same task and settings to resume it, or use another out_dir')
 
@@ -221,7 +223,6 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
         msg = (f"{out/best_name} is the untrained start: no step beat step 0's validation score {summary['best_val']:.3g}; "
                f"the last step's ({summary['steps']}) is {out/last_name}")
         warnings.warn(msg)
-        log(f'warning: {msg}')
     return summary
 
 # %% ../../nbs/41_loop.ipynb #bb1c0af3
