@@ -74,7 +74,7 @@ def test_registry_and_interface():
         with pytest.raises(ValueError, match='registers when t2repro.adapt is imported'): get_task(CLS_TASK)
     else: assert get_task(CLS_TASK).name == CLS_TASK   # registered by t2repro.adapt.adapter (tested there)
     for t in TASKS.values():
-        assert isinstance(t, Task) and t.kind in ('gen', 'mc', 'code') and t.max_new_tokens > 0 and isinstance(t.stop, list)
+        assert isinstance(t, Task) and t.kind in ('gen', 'mc', 'code') and t.max_new_tokens > 0 and isinstance(t.stop, (list, tuple))
         assert 'test' in t.splits
     with pytest.raises(ValueError, match='valid names'): get_task('nope')
     with pytest.raises(NotImplementedError, match='sandbox'): get_task('mbpp').reward({}, 'x')

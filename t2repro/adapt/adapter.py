@@ -4,14 +4,14 @@
 
 # %% ../../nbs/52_adapter.ipynb #df021570
 from __future__ import annotations
-import time, contextlib
+import time, contextlib, warnings
 from dataclasses import dataclass, field
 import torch
 from ..base.core import bootstrap_ci
 from ..base.config import LABELS, DEFAULT_EXPERTS, CEMConfig
 from ..weights.svf import SVFConfig, Expert, merge, merged, restore
-from ..weights.experts import Mixture, validate_z
-from ..tasks.registry import get_task
+from ..weights.experts import Mixture, validate_z, check_expert_fingerprint
+from ..tasks.custom import load_task
 from ..tasks.evaluate import generate, evaluate, as_dtype
 from .cem import CEMResult, cem, few_shot_score, split_few_shot
 from .classifier import PASS1_STOP, PASS1_STOP_LENIENT, parse_label, classify_messages, chat_prompt, confusion_matrix
@@ -116,7 +116,8 @@ class Adapter:
                  cls_max_new_tokens:int=48, # pass-1 generation budget
                  lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X" (see `parse_label`)
                  batch_size:int=8, # prompts per forward
-                 generate_fn=None # generation function with `evaluate.generate`'s signature (tests may fake it)
+                 generate_fn=None, # generation function with `evaluate.generate`'s signature (tests may fake it)
+                 check_fingerprint:bool=True # refuse experts trained on other base weights than `model`'s (their recorded fingerprint)
                 ):
         experts = dict(experts)
         self.cls_expert = cls_expert if cls_expert is not None else experts.get('cls')
@@ -124,11 +125,14 @@ class Adapter:
         for n, e in [*experts.items(), *([('cls', self.cls_expert)] if self.cls_expert is not None else [])]:
             if not isinstance(e, Expert): raise ValueError(f'expert {n!r} is a {type(e).__name__}, not a t2repro.weights.svf.Expert')
             validate_z(e.z, model, factors, what=f'expert {n!r}')
+            if check_fingerprint: check_expert_fingerprint(e, model, factors, what=f'expert {n!r}')
         if len({frozenset(e.z) for e in experts.values()}) > 1: raise ValueError('the experts adapt different target matrices: a mixture needs the same targets')
         self.label_to_expert = dict(DEFAULT_EXPERTS if label_to_expert is None else label_to_expert)
         if label_to_expert is None: self.label_to_expert = {l: n for l, n in self.label_to_expert.items() if n in experts}
         bad = {l: n for l, n in self.label_to_expert.items() if n is not None and n not in experts}
         if bad: raise ValueError(f'label_to_expert names experts that were not given: {bad}; experts: {list(experts)}')
+        if label_to_expert is not None and (no := [n for n in experts if n not in self.label_to_expert.values()]):
+            warnings.warn(f'no pass-1 label maps to the experts {no}: the prompt and cls strategies never pick them (label_to_expert)')
         self.model, self.tok, self.factors, self.experts = model, tok, factors, experts
         self.cfg = svf_cfg or _svf_cfg({**experts, **({'cls': self.cls_expert} if self.cls_expert is not None else {})})
         self.max_new_tokens, self.cls_max_new_tokens, self.batch_size = max_new_tokens, cls_max_new_tokens, batch_size
@@ -156,9 +160,23 @@ class Adapter:
         self.switches += 1
         self.switch_s += time.perf_counter() - t
 
-    def base(self):
+    def restore(self):
         "Give the model its base weights back (bit-identical)."
         restore(self.model)
+
+    def base(self):
+        "The base weights (bit-identical) now, and as `with adapter.base() as model:` until the block ends (a switch inside is undone)."
+        restore(self.model)
+        return self._base_block()
+
+    @contextlib.contextmanager
+    def _base_block(self):
+        try: yield self.model
+        finally: restore(self.model)
+
+    def unreached(self)->list:
+        "The experts that no pass-1 label maps to (the prompt and cls strategies never pick them; few-shot and mixtures do)."
+        return [n for n in self.names if n not in self.label_to_expert.values()]
 
     def _generate(self, prompts:list, max_new_tokens:int, stop=())->list:
         return self.generate_fn(self.model, self.tok, prompts, max_new_tokens=max_new_tokens, stop=stop, batch_size=self.batch_size, progress=False)
@@ -167,7 +185,7 @@ class Adapter:
                  expert:Expert|None=None # answer the classification prompt with this expert merged (None: the base model)
                 )->list:
         "Pass 1 of the prompt / cls strategies: one label of `LABELS` per request (unparsable: 'others')."
-        self.base()
+        self.restore()
         with (merged(self.model, self.factors, expert.z, self.cfg) if expert is not None else contextlib.nullcontext()):
             outs = self._generate([chat_prompt(self.tok, classify_messages(q)) for q in questions], self.cls_max_new_tokens,
                                   (PASS1_STOP, PASS1_STOP_LENIENT) if self.lenient_parse else (PASS1_STOP,))
@@ -175,8 +193,8 @@ class Adapter:
         return [parse_label(o, self.lenient_parse) or 'others' for o in outs]
 
     def decide(self, questions:list, # requests in plain text
-               strategy='prompt', # 'prompt' | 'cls' | 'few-shot' | 'base', or a callable questions -> [Decision]
-               alpha=None # few-shot: the mixture weights (K, or K × N; see `fit_few_shot`)
+               strategy='prompt', # 'prompt' | 'cls' | 'mixture' (fixed `alpha`) | 'few-shot' (`alpha` from `fit_few_shot`) | 'base' | a callable
+               alpha=None # 'mixture' / 'few-shot': the mixture weights (K, or K × N)
               )->list:
         "Pass 1: one `Decision` per request."
         if callable(strategy): ds = list(strategy(questions))
@@ -185,10 +203,10 @@ class Adapter:
             if strategy == 'cls' and self.cls_expert is None: raise ValueError("strategy 'cls' needs a classifier expert: pass cls_expert= or an expert named 'cls'")
             labels = self.classify(questions, self.cls_expert if strategy == 'cls' else None)
             ds = [Decision(l, self.label_to_expert.get(l)) for l in labels]
-        elif strategy == 'few-shot':
-            if alpha is None: raise ValueError("strategy 'few-shot' needs alpha= (fit it with Adapter.fit_few_shot)")
-            ds = [Decision('few-shot', alpha=as_alpha(alpha))] * len(questions)
-        else: raise ValueError(f"unknown strategy {strategy!r}: use 'prompt', 'cls', 'few-shot', 'base' or a callable")
+        elif strategy in ('mixture', 'few-shot'):
+            if alpha is None: raise ValueError(f"strategy {strategy!r} needs alpha= (K weights, or K × N)" + (': fit it with Adapter.fit_few_shot' if strategy == 'few-shot' else ''))
+            ds = [Decision(strategy, alpha=as_alpha(alpha))] * len(questions)
+        else: raise ValueError(f"unknown strategy {strategy!r}: use 'prompt', 'cls', 'mixture', 'few-shot', 'base' or a callable")
         if len(ds) != len(questions): raise ValueError(f'pass 1 returned {len(ds)} decisions for {len(questions)} prompts')
         return ds
 
@@ -197,7 +215,7 @@ class Adapter:
               )->list:
         "Pass 2: items grouped by decision, one switch and one `run` per group, outputs in input order; base weights after."
         try: return run_grouped(decisions, self.switch, run)
-        finally: self.base()
+        finally: self.restore()
 
     def __call__(self, prompts:list, # user requests in plain text (a single string is a batch of one)
                  strategy='prompt', # see `Adapter.decide`
@@ -224,7 +242,7 @@ class Adapter:
                      log=None # printer, one line per iteration
                     )->CEMResult:
         "Few-shot pass 1: CEM over the mixture weights α of the Adapter's experts, scored on `shots`."
-        cfg, task = cfg or CEMConfig(), get_task(task) if isinstance(task, str) else task
+        cfg, task = cfg or CEMConfig(), load_task(task)
         K, N = len(self.experts), len(next(iter(self.experts.values())).z) if self.experts else 0
         if K == 0: raise ValueError('few-shot adaptation needs at least one expert')
         score_fn = score_fn or (lambda m, t, task, rows: few_shot_score(m, t, task, rows, batch_size or self.batch_size, max_new_tokens, cfg.loglik_only))
@@ -233,18 +251,20 @@ class Adapter:
             self.switch(Decision(task.name, alpha=as_alpha(a.view(shape))))
             return score_fn(self.model, self.tok, task, shots)
         t, w = time.perf_counter(), self.switch_s
-        self.base()
+        self.restore()
         with as_dtype(self.model, cfg.precision):   # the mixture's precomposed B_k follow (`Adapter.switch`)
-            try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log)
-            finally: self.base()
+            try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log,
+                           valid=lambda a: bool((a.view(shape) > 0).any(0).all()))   # α = 0 on a matrix: z' = 0, never scored
+            finally: self.restore()
         res.alpha, res.mean = res.alpha.view(shape), res.mean.view(shape)
         res.seconds, res.switch_s = time.perf_counter() - t, self.switch_s - w
         return res
 
     def run_task(self, task, # a `t2repro.tasks.registry` task or its name
                  rows:list, # the rows to adapt on and score (few-shot: `cem.k` of them go to the search)
-                 strategy='prompt', # 'prompt' | 'cls' | 'few-shot' | 'base' | a callable
-                 *, cem:CEMConfig|None=None, # few-shot search settings
+                 strategy='prompt', # 'prompt' | 'cls' | 'mixture' | 'few-shot' | 'base' | a callable
+                 *, alpha=None, # 'mixture': the fixed mixture weights (K, or K × N)
+                 cem:CEMConfig|None=None, # few-shot search settings
                  shots:list|None=None, # few-shot: the rows to search on (default: `cem.k` rows drawn from `rows`)
                  limit:int|None=None, # score only the first N rows (after the few-shot rows are removed)
                  batch_size:int|None=None, # prompts per batch (default: the Adapter's)
@@ -252,8 +272,9 @@ class Adapter:
                  log=None # printer for the few-shot search
                 )->AdaptResult:
         "Adapt and score on a task's rows: pass 1 per row (or few-shot α), pass 2 through the evaluation harness, grouped."
-        task = get_task(task) if isinstance(task, str) else task
-        bs, alpha, fit, shot_ids = batch_size or self.batch_size, None, None, None
+        task = load_task(task)
+        bs, fit, shot_ids = batch_size or self.batch_size, None, None
+        alpha = torch.as_tensor(alpha, dtype=torch.float32) if strategy == 'mixture' and alpha is not None else None
         t0, s0, w0 = time.perf_counter(), self.switches, self.switch_s
         if strategy == 'few-shot':
             cem = cem or CEMConfig()

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/50_cem.ipynb #95b79b9c
 from __future__ import annotations
-import random
+import math, random
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -25,35 +25,46 @@ class CEMResult:
     mean: torch.Tensor    # the final sampling mean
     history: list = field(default_factory=list, repr=False)  # per iteration: best score so far, elite mean, std
     evaluations: int = 0  # candidates scored
+    refused: int = 0      # degenerate candidates (`valid` false), ranked last without a score
     seconds: float = 0.   # wall time of the search (`Adapter.fit_few_shot`)
     switch_s: float = 0.  # ... of which switching weights
 
-def _key(s)->tuple: return tuple(float(x) for x in s) if isinstance(s, (tuple, list)) else (float(s),)
+def _key(s)->tuple:
+    "A score as a tuple of floats; one holding NaN ranks below every finite score (−∞)."
+    k = tuple(float(x) for x in s) if isinstance(s, (tuple, list)) else (float(s),)
+    return tuple(-math.inf for _ in k) if any(math.isnan(x) for x in k) else k
+
+def _nonzero(a:torch.Tensor)->bool: return bool((a > 0).any())
 
 def cem(score_fn, # alpha (1-D tensor in [0, 1]) -> float or tuple (higher is better, compared in order)
         dim:int, # number of values searched
         cfg:CEMConfig|None=None, # population, elites, std, iterations, seed
         init_mean=None, # starting mean (default 0.5 everywhere)
-        log=None # printer for one line per iteration (None: silent)
+        log=None, # printer for one line per iteration (None: silent)
+        valid=_nonzero # alpha -> bool: a candidate it refuses (default: all zero) is never scored and ranks last (−∞)
        )->CEMResult:
-    "Cross-entropy method over α ∈ [0, 1]^dim: sample, score, refit mean and std to the elites; keep the best."
+    "Cross-entropy method over α ∈ [0, 1]^dim: sample, score, refit mean and std to the elites; keep the best (ties: the first)."
     cfg = cfg or CEMConfig()
     g = torch.Generator().manual_seed(cfg.seed)
     mean = torch.full((dim,), 0.5) if init_mean is None else torch.as_tensor(init_mean, dtype=torch.float32).clone()
     if mean.shape != (dim,): raise ValueError(f'init_mean has shape {tuple(mean.shape)}, expected ({dim},)')
-    std, best, best_s, hist, n = torch.full((dim,), cfg.init_std), None, None, [], 0
+    std, best, best_s, hist, n, refused = torch.full((dim,), cfg.init_std), None, None, [], 0, 0
     for it in range(cfg.iterations):
         pop = (mean + std * torch.randn(cfg.population, dim, generator=g)).clamp(0, 1)
-        scores = [_key(score_fn(a)) for a in pop]
-        n += len(pop)
-        order = sorted(range(len(pop)), key=lambda i: scores[i], reverse=True)
+        ok = [valid(a) for a in pop]
+        scores = [_key(score_fn(a)) if o else None for a, o in zip(pop, ok)]
+        n, refused = n + sum(ok), refused + len(ok) - sum(ok)
+        w = max([len(s) for s in scores if s is not None] + [len(best_s or ()), 1])
+        scores = [(-math.inf,) * w if s is None else s + (-math.inf,) * (w - len(s)) for s in scores]
+        order = sorted(range(len(pop)), key=lambda i: (scores[i], -i), reverse=True)   # ties: the earlier candidate
         if best is None or scores[order[0]] > best_s: best, best_s = pop[order[0]].clone(), scores[order[0]]
         elite = pop[order[:cfg.n_elite]]
         mean, std = elite.mean(0), elite.std(0, unbiased=False)
         hist.append(dict(iteration=it + 1, best=best_s, elite=[float(x) for x in torch.tensor([scores[i] for i in order[:cfg.n_elite]]).mean(0)],
                          std=float(std.mean())))
         if log: log(f'cem {it + 1}/{cfg.iterations}: best {best_s} elite mean {hist[-1]["elite"]} std {hist[-1]["std"]:.3f}')
-    return CEMResult(best, best_s, mean, hist, n)
+    if best_s[0] == -math.inf: raise ValueError('few-shot CEM found no usable candidate: every α was degenerate (all zero) or scored NaN')
+    return CEMResult(best, best_s, mean, hist, n, refused)
 
 # %% ../../nbs/50_cem.ipynb #03969f98
 @torch.no_grad()

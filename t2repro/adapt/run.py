@@ -4,13 +4,14 @@
 
 # %% ../../nbs/53_run.ipynb #9cdc378d
 from __future__ import annotations
-import sys, time, dataclasses
+import sys, time, dataclasses, warnings
 from pathlib import Path
 import torch
 from ..base.core import atomic_save_json, bootstrap_ci, paired_bootstrap, repo_path, write_results
-from ..base.config import DEFAULT_MODEL, CEMConfig, STRATEGIES, UNSEEN_TASKS, DEFAULT_EXPERTS, CLS_TASK, TrainConfig
+from ..base.config import DEFAULT_MODEL, CEMConfig, STRATEGIES, UNSEEN_TASKS, DEFAULT_EXPERTS, CLS_TASK, TrainConfig, LABELS
 from ..weights.experts import load_expert
 from ..tasks.registry import get_task
+from ..tasks.custom import load_task
 from ..tasks.evaluate import evaluate, load_rows, save_records
 from .cem import split_few_shot
 from .classifier import train_cls_expert
@@ -18,13 +19,14 @@ from .adapter import Adapter, AdaptResult
 
 # %% auto #0
 __all__ = ['CLS_EXPERT', 'load_experts', 'adapt_task', 'adapt_prompt', 'best_expert_file', 'default_expert_files', 'describe',
-           'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row', 'pass_ratio', 'time_passes', 'demo_experts',
-           'adapt_demo']
+           'label_map', 'check_adapt_args', 'adapt_cli', 'adapt_unit', 'paired_row', 'pass_ratio', 'time_passes',
+           'demo_experts', 'adapt_demo']
 
 # %% ../../nbs/53_run.ipynb #1faa3050
 def load_experts(paths, # expert files (`.safetensors`) or folders holding them (searched recursively), or one of these
                  model=None, # validate against this model
-                 factors:dict|None=None # ... and/or these factors
+                 factors:dict|None=None, # ... and/or these factors
+                 check_fingerprint:bool=True # refuse experts trained on other base weights
                 )->dict:
     "`{name: Expert}` from files/folders; the name is the expert's training task (`meta['task']`), else the file name."
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -37,7 +39,7 @@ def load_experts(paths, # expert files (`.safetensors`) or folders holding them 
         else: files.append(p)
     out = {}
     for f in files:
-        e = load_expert(f, model=model, factors=factors)
+        e = load_expert(f, model=model, factors=factors, check_fingerprint=check_fingerprint)
         name = e.meta.get('task') or f.stem
         if name in out: raise ValueError(f'two experts named {name!r} ({f} and another); pass distinct files')
         out[name] = e
@@ -61,7 +63,7 @@ def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
                log=None # printer for the few-shot search
               )->AdaptResult:
     "Adapt a model to a task with one strategy and score it: per-item records, score with 95% CI, pass times."
-    task = get_task(task) if isinstance(task, str) else task
+    task = load_task(task)
     rows = list(rows) if rows is not None else task.load(split, data_dir=data_dir)
     ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, batch_size=batch_size)
     return ad.run_task(task, rows, strategy, cem=cem, limit=limit, max_new_tokens=max_new_tokens, log=log)
@@ -114,6 +116,28 @@ def _adapt_parser():
     from t2repro.base.options import adapt_parser
     return adapt_parser()
 
+def label_map(s:str|None, # `--label-map`, e.g. 'reasoning=my_expert,math=gsm8k' (None: the default routing)
+              experts:dict # the loaded experts, by name
+             )->dict|None:
+    "The pass-1 routing `{label: expert name or None (base)}` that `--label-map` asks for; one-line errors naming the flag."
+    if s is None: return None
+    out = {}
+    for part in filter(None, (p.strip() for p in s.split(','))):
+        lab, eq, name = (x.strip() for x in part.partition('='))
+        if not eq or not lab or not name: raise ValueError(f'--label-map: {part!r} is not LABEL=EXPERT')
+        if lab not in LABELS: raise ValueError(f'--label-map: unknown label {lab!r}; pass 1 gives {", ".join(LABELS)}')
+        if name != 'base' and name not in experts: raise ValueError(f'--label-map: no expert named {name!r} among --experts ({", ".join(experts) or "none"}; base: the base weights)')
+        out[lab] = None if name == 'base' else name
+    return out
+
+def _cli_words(e)->str:
+    "An error raised by the Python API, in the words of the command line (its flags, not argument names)."
+    s = str(e)
+    for py, flag in (('pass check_fingerprint=False', 'pass --no-check-fingerprint'), ('label_to_expert', '--label-map'),
+                     ('pass cls_expert= or an expert named \'cls\'', 'pass the classifier expert in --experts')):
+        s = s.replace(py, flag)
+    return s
+
 def check_adapt_args(a # parsed `t2repro adapt` arguments
                     )->tuple:
     "Everything checkable before the model loads: `(task, experts, rows, cem)`; a ValueError naming the problem otherwise."
@@ -121,9 +145,10 @@ def check_adapt_args(a # parsed `t2repro adapt` arguments
     if (a.task is None) == (a.prompt is None): raise ValueError('give either --task TASK (adapt to its test rows) or --prompt "..." (one request)')
     if a.limit is not None and a.limit < 1: raise ValueError(f'--limit must be >= 1, got {a.limit}')
     if a.prompt is not None and a.strategy == 'few-shot': raise ValueError('few-shot adapts to a task from its examples: use --task')
-    task = get_task(a.task) if a.task else None
+    task = load_task(a.task) if a.task else None
     files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
     experts = load_experts(files) if files else {}
+    label_map(a.label_map, {n: e for n, e in experts.items() if n != 'cls'})   # a bad --label-map fails before the model loads
     if a.strategy == 'cls' and 'cls' not in experts: raise ValueError('strategy cls needs the classifier expert (an expert trained on task cls) among --experts')
     if a.strategy == 'few-shot' and not set(experts) - {'cls'}: raise ValueError('few-shot mixes task experts: pass them with --experts')
     cem = CEMConfig(population=a.population, iterations=a.iterations, k=a.k, seed=a.seed, loglik_only=a.loglik_only)
@@ -134,7 +159,7 @@ def check_adapt_args(a # parsed `t2repro adapt` arguments
 # %% ../../nbs/53_run.ipynb #a3373555
 def _fail(e)->int:
     "Bad input: one line on stderr, exit status 2."
-    print(f't2repro adapt: error: {e}', file=sys.stderr)
+    print(f't2repro adapt: error: {" ".join(_cli_words(e).split())}', file=sys.stderr)
     return 2
 
 def _print_run(res, task, strategy):
@@ -158,9 +183,17 @@ def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
     factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
     try:
         files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)
-        experts = load_experts(files, model=model, factors=factors) if files else {}   # now with the fingerprint check
+        experts = load_experts(files, model=model, factors=factors, check_fingerprint=not a.no_check_fingerprint) if files else {}   # now with the fingerprint check
+        routing = label_map(a.label_map, {n: e for n, e in experts.items() if n != 'cls'})
+        with warnings.catch_warnings():   # the unreached experts are reported below, in the command's words
+            warnings.simplefilter('ignore')
+            ad = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens or 256,
+                         label_to_expert=routing, check_fingerprint=not a.no_check_fingerprint)
     except ValueError as e: return _fail(e)
-    ad = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens or 256)
+    if a.strategy in ('prompt', 'cls') and ad.unreached():
+        routes = ','.join(f'{l}={n or "base"}' for l, n in ad.label_to_expert.items())
+        print(f't2repro adapt: warning: no pass-1 label reaches the experts {", ".join(ad.unreached())} (routing: {routes or "none"}): '
+              'pass 1 never picks them; route a label to them with --label-map', file=sys.stderr)
     print(f"experts: {', '.join(experts) or 'none (every request is answered by the base weights)'}", flush=True)
     if a.prompt is not None:
         out = ad([a.prompt], strategy=a.strategy)

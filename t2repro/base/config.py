@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, fields, replace, MISSING
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'PRECISIONS', 'TRAIN_TASKS', 'UNSEEN_TASKS', 'ALL_TASKS', 'LABELS', 'DEFAULT_EXPERTS', 'TASK_LABELS',
-           'METHODS', 'STRATEGIES', 'CLS_TASK', 'LORA_TRAIN', 'opt', 'config_fields', 'check_choices', 'TrainConfig',
-           'LoRAConfig', 'lora_train_defaults', 'CEMConfig']
+           'METHODS', 'STRATEGIES', 'CLS_TASK', 'QUICK_TRAIN', 'LORA_TRAIN', 'opt', 'config_fields', 'check_choices',
+           'TrainConfig', 'LoRAConfig', 'lora_train_defaults', 'CEMConfig']
 
 # %% ../../nbs/01_config.ipynb #7d2b83c8
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'  # the one spelling of the embedded default's name
@@ -87,6 +87,14 @@ class TrainConfig:
             if getattr(self, k) < 1: raise ValueError(f'TrainConfig.{k} must be >= 1, got {getattr(self, k)}')
         if self.patience < 0: raise ValueError(f'TrainConfig.patience must be >= 0, got {self.patience}')
         if self.micro_batch > self.batch_size: raise ValueError(f'micro_batch {self.micro_batch} > batch_size {self.batch_size}')
+
+    @classmethod
+    def quick(cls, **kw # overrides of the preset's fields
+             )->TrainConfig:
+        "A budget a laptop finishes in minutes on a 0.5B model (`QUICK_TRAIN`: 10 steps of 8 samples, 64 training rows); the defaults are the paper's GPU budget."
+        return cls(**{**QUICK_TRAIN, **kw})
+
+QUICK_TRAIN = dict(steps=10, batch_size=8, micro_batch=4, train_limit=64, val_limit=16, val_every=5, max_new_tokens=128, val_batch_size=8)   # `TrainConfig.quick()`
 
 # %% ../../nbs/01_config.ipynb #678be6ad
 @dataclass

@@ -28,7 +28,7 @@ def eval_parser()->Parser:
     "Options of `t2repro eval`."
     p = Parser('t2repro eval', 'Score a model (optionally with an SVF expert) on a task; writes OUT/eval/<name>.json and .jsonl.')
     common_flags(p)
-    p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
+    p.add_argument('--task', '--task-file', required=True, type=task_name, help=' | '.join(TASKS) + TASK_HELP)
     p.add_argument('--limit', type=positive_int, default=None, help='score only the first N rows (default: the whole split)')
     p.add_argument('--expert', type=existing_file, default=None, help='an SVF expert file (.safetensors) to merge into the weights (default: none)')
     p.add_argument('--no-check-fingerprint', action='store_true', help="use an expert trained on other base weights than the model's")
@@ -65,7 +65,7 @@ def train_parser(prog:str, # program name in the usage line
     "`--model --task --out --data-dir`, one flag per `TrainConfig` field, and the LoRA shape if `lora`."
     p = Parser(prog, description)
     common_flags(p)
-    p.add_argument('--task', required=True, type=task_name, help=' | '.join(TASKS))
+    p.add_argument('--task', '--task-file', required=True, type=task_name, help=' | '.join(TASKS) + TASK_HELP)
     p.add_argument('--out', required=True, help='run folder (a rerun with the same flags resumes from its checkpoint)')
     for k, f in train_fields(lora).items():
         if k == 'precision': continue   # `--precision` is the runtime flag (same name, default and choices: `runtime_flags`)
@@ -201,7 +201,7 @@ def adapt_parser()->Parser:
                '(--prompt); prints what pass 1 chose and the answers.')
     a = p.add_argument
     a('--strategy', required=True, help='prompt | cls | few-shot')
-    a('--task', default=None, help='e.g. math, humaneval, arc_challenge')
+    a('--task', '--task-file', type=task_name, default=None, help='e.g. math, humaneval, arc_challenge' + TASK_HELP)
     a('--prompt', default=None, help='one request (strategies prompt and cls)')
     a('--experts', nargs='+', default=None, help='expert files or folders (default with the default model: the committed results/table1 experts and results/cls); '
       'an expert trained on the task cls is the classifier expert')
@@ -213,6 +213,8 @@ def adapt_parser()->Parser:
     a('--max-new-tokens', type=int, default=None, help="pass-2 generation cap (default: the task's; 256 for --prompt)")
     a('--batch-size', type=int, default=8, help='prompts per generation batch')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    a('--label-map', default=None, help='pass-1 label -> expert name, e.g. reasoning=my_expert,math=gsm8k (base: the base weights; default: code=mbpp,math=gsm8k,reasoning=arc_easy)')
+    a('--no-check-fingerprint', action='store_true', help="use experts trained on other base weights than the model's")
     _cem_flags(p)
     a('--seed', type=int, default=0, help='random seed (few-shot draw and CEM)')
     return p
@@ -237,6 +239,8 @@ def table2_parser()->Parser:
     a('--collect', action='store_true', help='run no unit: write the files from the finished units, listing the others as pending')
     a('--heldout', type=non_negative_int, default=100, help='pass 1 alone (prompt, cls) on this many test items of each training task (0: skip)')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    a('--label-map', default=None, help='pass-1 label -> expert name, e.g. reasoning=my_expert,math=gsm8k (base: the base weights; default: code=mbpp,math=gsm8k,reasoning=arc_easy)')
+    a('--no-check-fingerprint', action='store_true', help="use experts trained on other base weights than the model's")
     a('--seed', type=int, default=0, help='random seed (few-shot draw, CEM and bootstrap)')
     a('--out', default=None, help='results folder (default: results/): table2.json, table3.json, figures/, table2/ (units)')
     a('--data-dir', default=None, help='offline task data folder')

@@ -124,7 +124,7 @@ def adapt_alpha(model, processor, factors:dict, # the VLM, its processor and the
     if search == 'grid':
         if K > 3: raise ValueError(f'grid search over {K} experts is too large: use search="cem"')
         pts = torch.linspace(0, 1, grid)
-        cands = [torch.tensor(a) for a in np.array(np.meshgrid(*[pts.numpy()] * K)).reshape(K, -1).T.tolist()]
+        cands = [torch.tensor(a) for a in np.array(np.meshgrid(*[pts.numpy()] * K)).reshape(K, -1).T.tolist() if any(a)]   # α = 0: z' = 0, refused by `mix`
     elif search != 'cem': raise ValueError(f"unknown search {search!r}: 'grid' or 'cem'")
     trials = []
     def run(a):

@@ -11,6 +11,7 @@ import torch
 from ..base.core import atomic_save_json, load_json, set_seed, write_results
 from ..base.models import PRESETS, load_model, meta_model, tiny_model, svf_targets, resolve_model
 from ..tasks.registry import get_task
+from ..tasks.custom import load_task
 from ..tasks.evaluate import evaluate, load_rows, with_expert
 from ..weights.svf import svf_param_count
 from ..weights.experts import load_expert
@@ -50,7 +51,7 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
     "`t2repro eval`: score a model on a task; prints the score with its 95% interval and writes records + results."
     a = eval_parser().parse_args(argv)
     try:
-        task = get_task(a.task)
+        task = load_task(a.task)
         rows = load_rows(task, a.split, a.limit, a.data_dir)
         if a.expert: check_expert(a.expert, a.model)
         resolve_model(a.model)   # an unknown or unreachable model fails now, not after a minute of retries
@@ -66,7 +67,7 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
         except ValueError as e: return fail('t2repro eval', str(e).replace('pass check_fingerprint=False', 'pass --no-check-fingerprint'))
     name = '-'.join([task.name, slug(a.model)] + ([slug(Path(a.expert).stem)] if a.expert else []) + ([a.split] if a.split != 'test' else []))
     folder = results_dir(a.out, 'runs')/'eval'
-    with with_expert(model, ex):
+    with with_expert(model, ex, check_fingerprint=not a.no_check_fingerprint):
         res = evaluate(model, tok, task, rows, batch_size=a.batch_size, out=folder/f'{name}.jsonl', fast_mc=not a.no_fast_mc,
                        max_new_tokens=a.max_new_tokens, backend=a.backend, precision=rt.precision)
     budget = dict(split=a.split, limit=a.limit, n=res.n, batch_size=a.batch_size, fast_mc=not a.no_fast_mc,
@@ -90,7 +91,7 @@ def _start_run(args, cfg, **extra)->Path:
 
 def _rows(a, cfg)->dict:
     "The training and validation rows (read before the model loads, so a missing data file fails at once); checks the model's name."
-    task = get_task(a.task)
+    task = load_task(a.task)
     resolve_model(a.model)
     return dict(train_rows=load_rows(task, 'train', cfg.train_limit, a.data_dir), val_rows=load_rows(task, 'val', cfg.val_limit, a.data_dir))
 
@@ -114,7 +115,7 @@ def train_svf_cli(argv:list|None=None # command-line arguments (default: `sys.ar
     rt = Runtime.from_args(a).apply()
     model, tok = load_model(a.model, device=rt.torch_device)
     t0 = time.time()
-    res = train_svf(model, tok, a.task, cfg, out, model_name=a.model, **rows)
+    res = train_svf(model, tok, load_task(a.task), cfg, out, model_name=a.model, **rows)
     print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"expert.safetensors"} ({time.time()-t0:.1f} s)')
     return 0
 
@@ -132,7 +133,7 @@ def train_lora_cli(argv:list|None=None # command-line arguments (default: `sys.a
     rt = Runtime.from_args(a).apply()
     model, tok = load_model(a.model, device=rt.torch_device)
     t0 = time.time()
-    res = train_lora(model, tok, a.task, cfg, out, lcfg, model_name=a.model, **rows)
+    res = train_lora(model, tok, load_task(a.task), cfg, out, lcfg, model_name=a.model, **rows)
     print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"adapter"} ({time.time()-t0:.1f} s)')
     return 0
 

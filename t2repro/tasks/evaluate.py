@@ -26,6 +26,7 @@ def mc_predict(model, tok, # a causal LM and its tokenizer
               ):
     "The predicted choice label of each row: the label whose next-token logit is highest after the prompt."
     with torch.no_grad(): logits = next_token_logits(model, tok, [task.prompt(r, tok) for r in rows], batch_size).cpu()
+    if bool(torch.isnan(logits).any()): raise ValueError(f'{task.name}: the model gives NaN logits (its weights hold NaN): no choice can be read')
     preds, scores = [], []
     for row, l in zip(rows, logits):
         labels = list(task.choices(row))
@@ -46,13 +47,14 @@ def score_sample(task, # a `t2repro.tasks.registry` task
                  verdict=None, # for code tasks: a sandbox Verdict already computed (see `evaluate`), else run now
                  timeout:float=10. # sandbox time limit for code tasks, seconds
                 )->dict:
-    "Judge one output: `{answer, correct, reward}` (+ sandbox `status` and `seconds` for code tasks)."
+    "Judge one output: `{answer, correct, reward}` (the task's `reward`; + sandbox `status` and `seconds` for code tasks)."
     answer = task.extract(output, row)
     if task.kind == 'code':
         v = verdict if verdict is not None else _sandbox_verdict(task, row, answer, timeout)
         correct, extra = bool(v.passed), dict(status=v.status, sandbox_seconds=round(float(getattr(v, 'seconds', 0.) or 0.), 3))
     else: correct, extra = bool(task.is_correct(row, answer)), {}
-    return dict(answer=answer, correct=correct, reward=1. if correct else -1., **extra)
+    r = (1. if correct else -1.) if task.kind == 'code' else float(task.reward(row, answer))   # a custom task's reward reaches REINFORCE
+    return dict(answer=answer, correct=correct, reward=r, **extra)
 
 def reward(task, row:dict, output:str, **kw)->float:
     "The REINFORCE reward of an output: +1 if `score_sample` judges it correct, else -1."
@@ -120,8 +122,8 @@ def _judge_batch(task, rows, outputs, timeout, workers):
 def _mc_batch(model, tok, task, rows, batch_size):
     preds, scores = mc_predict(model, tok, task, rows, batch_size, return_logits=True)
     correct = [bool(task.is_correct(r, p)) for r, p in zip(rows, preds)]
-    return preds, [dict(answer=p, correct=c, reward=1. if c else -1., logits={k: round(v, 3) for k, v in s.items()})
-                   for p, c, s in zip(preds, correct, scores)]
+    return preds, [dict(answer=p, correct=c, reward=float(task.reward(r, p)), logits={k: round(v, 3) for k, v in s.items()})
+                   for r, p, c, s in zip(rows, preds, correct, scores)]
 
 # %% ../../nbs/34_evaluate.ipynb #c516dd19
 # one function over 40 lines: resume, batching, judging and records must share its state
@@ -184,15 +186,20 @@ def load_rows(task, # a `t2repro.tasks.registry` task
 
 @contextlib.contextmanager
 def with_expert(model, # a model with real weights
-                expert=None # an `Expert`, the path of a saved one, or None (no change)
+                expert=None, # an `Expert`, the path of a saved one, or None (no change)
+                factors:dict|None=None, # the model's SVD factors of the expert's targets (default: `svd_factors`, cached on disk)
+                check_fingerprint:bool=True # refuse an expert trained on other base weights (file or in memory alike)
                ):
     "Merge an SVF expert (with its saved SVF settings) into `model` for the block; base weights restored exactly after."
     if expert is None:
         yield None
         return
     from t2repro.weights.svf import Expert, merged, SVFConfig
-    from t2repro.weights.experts import load_expert
+    from t2repro.weights.experts import load_expert, validate_z, check_expert_fingerprint
     from t2repro.weights.svd import svd_factors
-    ex = expert if isinstance(expert, Expert) else load_expert(expert, model=model)
+    if isinstance(expert, Expert): validate_z(expert.z, model, what='expert')
+    ex = expert if isinstance(expert, Expert) else load_expert(expert, model=model, check_fingerprint=False)
+    factors = factors if factors is not None else svd_factors(model, ex.names)
+    if check_fingerprint: check_expert_fingerprint(ex, model, factors, what=str(expert) if not isinstance(expert, Expert) else 'expert')
     cfg = SVFConfig(**ex.meta['svf']) if isinstance(ex.meta.get('svf'), dict) else None
-    with merged(model, svd_factors(model, ex.names), ex.z, cfg): yield ex
+    with merged(model, factors, ex.z, cfg): yield ex

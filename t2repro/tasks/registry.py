@@ -5,7 +5,7 @@
 # %% ../../nbs/32_tasks.ipynb #41cad90c
 from __future__ import annotations
 import ast, builtins, random, re, textwrap, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from .latex import last_boxed, latex_equiv
 from .data import resolve_source, _data_file, _read_records, _convert, _hub_rows
@@ -16,22 +16,29 @@ __all__ = ['TASKS', 'Task', 'parse_number', 'extract_number', 'GSM8K', 'MATH', '
 
 # %% ../../nbs/32_tasks.ipynb #df144348
 # over 40 lines: one class, its methods in its body
-@dataclass
 class Task:
     "One benchmark behind the common interface: splits, chat prompts, answer extraction, reward and targets."
-    name:str = ''          # one of `t2repro.base.config.ALL_TASKS`
-    kind:str = 'gen'       # "gen" (free-form answer) | "mc" (multiple choice) | "code"
+    name:str = ''            # the registry name (`t2repro.base.config.ALL_TASKS`, or a custom task's)
+    kind:str = 'gen'         # "gen" (free-form answer) | "mc" (multiple choice) | "code"
     max_new_tokens:int = 512 # generation budget per sample
-    stop:list = field(default_factory=list) # stop strings for generation
-    system:str|None = None # optional system message (None: the chat template's default)
-    splits = ()            # split names `load` accepts
-    folder = ''            # subfolder of the data folder
+    stop:tuple = ()          # stop strings for generation
+    system:str|None = None   # optional system message (None: the chat template's default)
+    splits = ()              # split names `load` accepts
+    folder = ''              # subfolder of the data folder
+
+    def __init__(self, name:str|None=None, kind:str|None=None, max_new_tokens:int|None=None, stop=None, system:str|None=None):
+        "Instance overrides of the class attributes (None keeps them), so `class T(Task): name = 'x'` keeps its values."
+        for k, v in dict(name=name, kind=kind, max_new_tokens=max_new_tokens, stop=stop, system=system).items():
+            if v is not None: setattr(self, k, v)
+        if self.kind not in ('gen', 'mc', 'code'): raise ValueError(f"{self.name or type(self).__name__}: kind must be 'gen', 'mc' or 'code', not {self.kind!r}")
+    def __repr__(self): return f'{type(self).__name__}(name={self.name!r}, kind={self.kind!r})'
 
     def load(self, split:str, # one of `self.splits`
              data_dir=None, # data folder (default: `t2repro.base.core.data_dir()`)
              source:str='auto' # "auto" (local files if present, else the hub) | "local" | "hub"
             )->list:
         "Rows of `split` as dicts with at least an `id`, in a fixed order."
+        if not hasattr(self, '_local'): raise NotImplementedError(f'{self.name}: override load(split) to return its rows (or use t2repro.tasks.custom.RowsTask)')
         if split not in self.splits: raise ValueError(f'{self.name}: unknown split {split!r}; choose from {list(self.splits)}')
         src, d = resolve_source(data_dir, source, self.folder)
         rows = self._local(split, d) if src == 'local' else self._hub(split)
@@ -58,6 +65,12 @@ class Task:
     def is_correct(self, row, answer)->bool:
         "Whether an extracted `answer` is correct for `row`."
         raise NotImplementedError
+    def choices(self, row)->list:
+        "The labels a multiple-choice (`kind='mc'`) row offers, e.g. `['A', 'B', 'C']`: the fast path and label rollouts read them."
+        raise NotImplementedError(f'{self.name}: choices(row) is needed by multiple-choice scoring and training (kind {self.kind!r}); define it')
+    def answer_label(self, row)->str:
+        "The label of the correct choice of a multiple-choice row."
+        raise NotImplementedError(f'{self.name}: answer_label(row) is needed by multiple-choice tasks (kind {self.kind!r}); define it')
     def reward(self, row, answer)->float:
         "The paper's reward: +1 for a correct answer, -1 otherwise."
         return 1.0 if self.is_correct(row, answer) else -1.0
@@ -376,7 +389,7 @@ TASKS = {t.name: t for t in (GSM8K(), MATH(), MBPP(), HumanEval(), ARC('arc_easy
 
 def get_task(name:str # a task name, e.g. "gsm8k" or "arc_challenge" ("ARC-Challenge" works too)
             )->Task:
-    "The task registered under `name`."
+    "The task registered under `name` (custom tasks: `t2repro.tasks.custom`, whose `load_task` also reads `module:Name` and row files)."
     key = name.strip().lower().replace('-', '_')
     if key not in TASKS: raise ValueError(f'unknown task {name!r}; valid names: {", ".join(TASKS)} (the classifier expert\'s task cls registers when t2repro.adapt is imported)')
     return TASKS[key]

@@ -38,7 +38,7 @@ class SVFLearner(Learner):
 # %% ../../nbs/42_expert.ipynb #ea75e94f
 def train_svf(model, # a transformers causal LM (its weights are restored when training ends)
               tok, # its tokenizer
-              task, # a `t2repro.tasks.registry` task (or its name)
+              task, # a task (`t2repro.tasks.registry`, or your own: `t2repro.tasks.custom`), its name, a file of rows or module:Name
               cfg:TrainConfig|None=None, # settings
               out_dir='experts/svf', # run folder
               factors=None, # precomputed `svd_factors` (default: computed/cached for `cfg.targets`)
@@ -46,10 +46,10 @@ def train_svf(model, # a transformers causal LM (its weights are restored when t
               **kw # passed to `train_loop` (train_rows, val_rows, reward_fn, log)
              )->dict:
     "Train an SVF expert with `cfg.objective` (REINFORCE by default); resumes from `out_dir/checkpoint.pt` if present."
-    from t2repro.tasks.registry import get_task
+    from t2repro.tasks.custom import load_task
     from t2repro.weights.svd import svd_factors, matrix_digests, Factors
     cfg = cfg or TrainConfig()
-    task = get_task(task) if isinstance(task, str) else task
+    task = load_task(task)   # a Task, a registered name, a file of rows or module:Name
     svf_cfg = SVFConfig(kinds=cfg.targets)
     names = svf_targets(model, svf_cfg.kinds, svf_cfg.layers)
     factors = factors if factors is not None else svd_factors(model, names)

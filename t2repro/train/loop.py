@@ -4,7 +4,7 @@
 
 # %% ../../nbs/41_loop.ipynb #be105e1a
 from __future__ import annotations
-import math, time, random
+import math, time, random, warnings
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -134,13 +134,25 @@ def train_step(learner, # the learner
                 tokens=float(np.mean(st['len'])), **picks, time_s=round(time.time() - t0, 3))
 
 # %% ../../nbs/41_loop.ipynb #ed7c1016
+_RESUMABLE = ('steps', 'patience', 'ckpt_every', 'val_batch_size')   # settings a resume may change: how long, how often, how fast
+
+def _check_same_run(ck, task, cfg):
+    "Refuse to resume a checkpoint of another task or other settings (as the command line does), naming what differs."
+    saved = torch.load(ck, weights_only=False, map_location='cpu')
+    now = dict(task=getattr(task, 'name', str(task)), **asdict(cfg))
+    was = dict(task=saved.get('task', now['task']), **(saved.get('config') or {}))
+    diff = [f'{k} {was[k]!r} → {now[k]!r}' for k in now if k in was and was[k] != now[k] and k not in _RESUMABLE]
+    if diff: raise ValueError(f'{Path(ck).parent} holds a run of another task or other settings ({", ".join(diff)}): '
+                              'pass the same task and settings to resume it, or use another out_dir')
+
 def _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)->dict:
-    "The loop state: resumed from `ck` if it exists, else fresh (validating step 0 when asked)."
+    "The loop state: resumed from `ck` if it exists (same task and settings only), else fresh (validating step 0 when asked)."
     if ck.exists():
+        _check_same_run(ck, task, cfg)
         state = load_checkpoint(ck, learner, opt, sched)
         log(f'resumed from {ck} at step {state["step"]}')
         return state
-    state = dict(step=0, best_val=-math.inf, best_step=None, history=[], config=asdict(cfg))
+    state = dict(step=0, best_val=-math.inf, best_step=None, history=[], config=asdict(cfg), task=getattr(task, 'name', str(task)))
     if cfg.val_at_start and val:
         v0 = _val_record(validate(learner, tok, task, val, cfg, full=True))
         s0 = v0['val']
@@ -179,7 +191,7 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
                last_name:str='expert_last.safetensors', # ... and of the last one
                meta:dict|None=None, # extra metadata saved with the artifacts
                train_rows=None, val_rows=None, # explicit rows (default: the task's train/val splits, limited)
-               reward_fn=None, # override the reward (tests)
+               reward_fn=None, # (task, row, text) -> float: the REINFORCE reward (default: `task.reward` of the extracted answer)
                log=print # progress printer (None: silent)
               )->dict:
     "Train with micro-batches, accumulation, clipping, best-by-validation, atomic checkpoints and exact resume."
@@ -206,7 +218,12 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
             state['step'] = s
             if s % cfg.ckpt_every == 0 or s == cfg.steps: save_checkpoint(ck, learner, opt, sched, state)
             log(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in rec.items() if v is not None), flush=True)
-    return _finish(out, state, cfg, val, len(train), save, f"{meta.get('method', '')} {meta['task']}".strip())
+    summary = _finish(out, state, cfg, val, len(train), save, f"{meta.get('method', '')} {meta['task']}".strip())
+    if val and summary['best_step'] == 0 and summary['steps'] > 0:   # best-by-validation kept the untrained start: say so
+        msg = (f"{out/best_name} is the untrained start: no step beat step 0's validation score {summary['best_val']:.3g}; "
+               f"the last step's ({summary['steps']}) is {out/last_name}")
+        warnings.warn(msg)
+    return summary
 
 # %% ../../nbs/41_loop.ipynb #bb1c0af3
 def plot_history(history:list, # records of `train_loop` (`history.json`'s `history`)

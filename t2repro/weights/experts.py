@@ -9,13 +9,13 @@ from pathlib import Path
 import torch
 from ..base.core import atomic_write_bytes, save_figure
 from ..base.models import LAYER_RE
-from .svd import Factors, weights_fingerprint
+from .svd import Factors, combine_digests, matrix_digest
 from .kernels import stream_combine
-from .svf import SVFConfig, Expert, _check_factors, merge_buffers, restore
+from .svf import SVFConfig, Expert, _check_factors, merge_buffers, restore, check_z
 
 # %% auto #0
-__all__ = ['EXPERT_FORMAT', 'ExpertNotFoundError', 'save_expert', 'validate_z', 'load_expert', 'alpha_matrix', 'mix', 'Mixture',
-           'combine', 'z_by_kind', 'plot_z']
+__all__ = ['EXPERT_FORMAT', 'ExpertNotFoundError', 'save_expert', 'validate_z', 'model_fingerprint', 'check_expert_fingerprint',
+           'load_expert', 'alpha_matrix', 'mix', 'Mixture', 'combine', 'z_by_kind', 'plot_z']
 
 # %% ../../nbs/14_experts.ipynb #f790e6d0
 EXPERT_FORMAT = 't2repro-expert-v1'
@@ -40,7 +40,7 @@ def validate_z(z:dict, # {param name: z}
                factors:dict|None=None, # ... and/or against these factors
                what:str='z' # how to call it in errors
               ):
-    "Raise a ValueError naming the problem if z has unknown names or wrong lengths."
+    "Raise a ValueError naming the problem if z has unknown names, wrong lengths, or degenerate values (`check_z`)."
     pnames = dict(model.named_parameters()) if model is not None else None
     for n, v in z.items():
         if v.ndim != 1: raise ValueError(f'{what}: {n} is not a 1-D vector (shape {tuple(v.shape)})')
@@ -54,6 +54,36 @@ def validate_z(z:dict, # {param name: z}
             ks.append(min(pnames[n].shape))
         for k in ks:
             if len(v) != k: raise ValueError(f'{what}: {n} has {len(v)} values but the matrix has {k} singular values')
+    check_z(z, factors, what)
+
+# %% ../../nbs/14_experts.ipynb #f24155f6
+def model_fingerprint(model, # a model with real weights
+                      names:list # the target parameter names
+                     )->str:
+    "`weights_fingerprint(model, names)`, each matrix hashed once and cached on the model while its tensor is unchanged."
+    cache = model.__dict__.setdefault('_t2_digests', {})
+    out = {}
+    for n in names:
+        p = model.get_parameter(n).detach()
+        probe = float(p.reshape(-1)[::max(1, p.numel() // 1024)].float().sum())   # in-place edits through .data skip the version counter
+        key = (p.data_ptr(), p._version, tuple(p.shape), p.dtype, str(p.device), probe)
+        if cache.get(n, (None,))[0] != key: cache[n] = (key, matrix_digest(p))
+        out[n] = cache[n][1]
+    return combine_digests(out)
+
+def check_expert_fingerprint(expert:Expert, # an expert (its `meta['fingerprint']`: the base weights it was trained on)
+                      model=None, # the model it is about to meet
+                      factors:dict|None=None, # ... or that model's factors (their digests: no hashing)
+                      what:str='expert' # how to call it in errors
+                     ):
+    "Raise a one-line ValueError if the expert was trained on other base weights than these (no recorded fingerprint: no check)."
+    fp, names = expert.meta.get('fingerprint'), list(expert.z)
+    if not fp or (model is None and factors is None): return
+    if isinstance(factors, Factors) and all(n in factors.digests for n in names): have = factors.fingerprint_of(names)
+    elif model is not None and not any(model.get_parameter(n).is_meta for n in names): have = model_fingerprint(model, names)
+    else: return
+    if have != fp: raise ValueError(f'{what}: fingerprint mismatch: the expert was trained on other base weights ({fp[:12]}…) '
+                                    f'than these ({have[:12]}…); pass check_fingerprint=False to use it anyway')
 
 # %% ../../nbs/14_experts.ipynb #5074a35b
 def load_expert(path, # a file written by `save_expert`
@@ -79,13 +109,7 @@ def load_expert(path, # a file written by `save_expert`
     if sorted(order) != sorted(z): order = sorted(z)   # safetensors sorts keys; the header keeps the saved order
     z = {n: z[n].float() for n in order}
     validate_z(z, model, factors, what=str(path))
-    fp = meta.get('fingerprint')
-    if check_fingerprint and fp and (model is not None or factors is not None):
-        if isinstance(factors, Factors) and all(n in factors.digests for n in z): have = factors.fingerprint_of(list(z))
-        elif model is not None and not any(model.get_parameter(n).is_meta for n in z): have = weights_fingerprint(model, list(z))
-        else: have = fp
-        if have != fp: raise ValueError(f'{path}: fingerprint mismatch: the expert was trained on other base weights '
-                                        f'({fp[:12]}…) than these ({have[:12]}…); pass check_fingerprint=False to use it anyway')
+    if check_fingerprint: check_expert_fingerprint(Expert(z, meta), model, factors, what=str(path))
     return Expert(z, meta)
 
 # %% ../../nbs/14_experts.ipynb #6dfccae6
@@ -108,10 +132,15 @@ def alpha_matrix(alpha, # K weights, or K × N (a tensor, or a list of K dicts {
         if len(alpha) != K: raise ValueError(f'alpha has {len(alpha)} dicts for {K} experts')
         miss = [n for a in alpha for n in names if n not in a]
         if miss: raise ValueError(f'alpha dicts lack weights for {miss[:3]}')
-        return torch.tensor([[float(a[n]) for n in names] for a in alpha])
-    A = torch.as_tensor(alpha, dtype=torch.float32)
-    if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
-    if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
+        A = torch.tensor([[float(a[n]) for n in names] for a in alpha])
+    else:
+        A = torch.as_tensor(alpha, dtype=torch.float32)
+        if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
+        if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
+    if not bool(torch.isfinite(A).all()): raise ValueError('alpha holds non-finite weights (NaN or inf)')
+    if bool((A < 0).any()): raise ValueError(f'alpha holds a negative weight ({float(A.min()):.3g}): mixture weights are >= 0')
+    zero = [n for n, nz in zip(names, (A > 0).any(0).tolist()) if not nz]
+    if zero: raise ValueError(f"alpha is zero for every expert on {zero[0]}{f' and {len(zero) - 1} more matrices' if len(zero) > 1 else ''}: z' would be all zero")
     return A
 
 def mix(experts:list, # K experts (or plain `{name: z}` dicts) over the same targets
@@ -121,7 +150,9 @@ def mix(experts:list, # K experts (or plain `{name: z}` dicts) over the same tar
     zs = [e.z if isinstance(e, Expert) else e for e in experts]
     names = _check_same_targets(zs)
     A = alpha_matrix(alpha, names, len(zs))
-    return {n: sum(A[k, j] * zs[k][n].to(A) for k in range(len(zs))) for j, n in enumerate(names)}
+    out = {n: sum(A[k, j] * zs[k][n].to(A) for k in range(len(zs))) for j, n in enumerate(names)}
+    check_z(out, what="the mixture z'")
+    return out
 
 # %% ../../nbs/14_experts.ipynb #a51d4606
 # over 40 lines: one class, its methods in its body (precompose, coefficients, set, restore)
@@ -139,6 +170,7 @@ class Mixture:
         self.names = list(names) if names is not None else _check_same_targets(zs)
         _check_same_targets([{n: z[n] for n in self.names} for z in zs])
         _check_factors(model, factors, self.names)
+        for k, z in enumerate(zs): check_z({n: z[n] for n in self.names}, factors, what=f'expert {k} of the mixture')
         self.model, self.cfg, self.K, self.fused = model, cfg or SVFConfig(), len(zs), fused
         with torch.no_grad():
             self.B = {n: torch.stack([(factors[n][0] * (factors[n][1] * z[n])) @ factors[n][2] for z in zs]).view(self.K, -1)
@@ -148,9 +180,11 @@ class Mixture:
 
     def coefficients(self, alpha # (K,), (K, N) or K dicts, as for `mix`
                     )->torch.Tensor:
-        "The K × N multipliers of the B_k: α, times c(z') per matrix when renormalising."
+        "The K × N multipliers of the B_k: α, times c(z') per matrix when renormalising; Σσ∘z' ≤ 0 refused, naming the matrix."
         A = alpha_matrix(alpha, self.names, self.K).to(self.Ssum)
-        return A * (self.Ssum / (A * self.Q).sum(0)) if self.cfg.renorm else A
+        den = (A * self.Q).sum(0)   # Σσ∘z' per matrix
+        if bool((den <= 0).any()): raise ValueError(f"alpha gives Σσ∘z' = 0 on {self.names[int((den <= 0).nonzero()[0])]}: W' would be the zero matrix")
+        return A * (self.Ssum / den) if self.cfg.renorm else A
 
     @torch.no_grad()
     def set(self, alpha # (K,), (K, N) or K dicts, as for `mix`

@@ -15,7 +15,7 @@ from .offload import release_weights
 
 # %% auto #0
 __all__ = ['SVFConfig', 'params_to_z', 'z_to_params', 'init_params', 'effective_sigma', 'recompose', 'factored_linear',
-           'merge_buffers', 'merge', 'restore', 'is_merged', 'merged', 'svf_forward', 'Expert', 'SVF',
+           'merge_buffers', 'check_z', 'merge', 'restore', 'is_merged', 'merged', 'svf_forward', 'Expert', 'SVF',
            'svf_param_count']
 
 # %% ../../nbs/13_svf.ipynb #bf2781b8
@@ -55,7 +55,8 @@ def z_to_params(z, # a z tensor, or a dict of them
     if cfg.parametrization == 'identity': return z.clone()
     u = z / cfg.max_mult
     uc = u.clamp(1e-6, 1 - 1e-6)
-    if (uc - u).abs().max() > 1e-4: warnings.warn(f'z outside (0, max_mult={cfg.max_mult}) clipped for the sigmoid parametrization')
+    if (uc - u).abs().max() > 1e-4: warnings.warn(f'z outside (0, max_mult={cfg.max_mult}) clipped for the sigmoid parametrization '
+                                             "(SVFConfig(parametrization='identity') keeps any z >= 0, as merge does)")
     return torch.logit(uc)
 
 def init_params(k:int, # number of singular values
@@ -123,6 +124,20 @@ def merge_buffers(model, # a model with real weights (no live SVF view)
         out[n] = p.data
     return out
 
+# %% ../../nbs/13_svf.ipynb #17cee48a
+def check_z(z:dict, # `{name: z}` (1-D tensors)
+            factors:dict|None=None, # `{name: (U, S, Vh)}`: also require Σσ∘z > 0 for each matrix they cover
+            what:str='z' # how to call it in errors
+           ):
+    "Refuse degenerate values with a one-line ValueError naming the matrix: NaN or inf, a negative value, all zero, or Σσ∘z ≤ 0."
+    for n, v in z.items():
+        v = v.detach()
+        if not bool(torch.isfinite(v).all()): raise ValueError(f'{what}: {n} holds non-finite values (NaN or inf)')
+        if bool((v < 0).any()): raise ValueError(f'{what}: {n} holds negative values (min {float(v.min()):.3g}): z rescales singular values, so z >= 0')
+        if not bool((v > 0).any()): raise ValueError(f"{what}: {n} is all zero: W' would be the zero matrix")
+        if factors is not None and n in factors and factors[n][1].shape == v.shape and float((factors[n][1] * v.to(factors[n][1])).sum()) <= 0:
+            raise ValueError(f"{what}: {n} gives Σσ∘z = 0 (z is zero wherever σ is not): W' would be the zero matrix and c = Σσ/Σσ∘z undefined")
+
 # %% ../../nbs/13_svf.ipynb #c6a9394d
 def merge(model, # a model with real weights (no live SVF view)
           factors:dict, # `{name: (U, S, Vh)}`
@@ -132,6 +147,7 @@ def merge(model, # a model with real weights (no live SVF view)
     "Write W' = U diag(σ') Vh into the target weights (base tensors kept aside for `restore`)."
     cfg = cfg or SVFConfig()
     _check_factors(model, factors, list(z))
+    check_z(z, factors)
     with torch.no_grad():
         for n, buf in merge_buffers(model, list(z)).items():
             U, S, Vh = factors[n]
@@ -211,7 +227,8 @@ class SVF:
 
     def set_z(self, z:dict # `{name: z}` over all or some of the targets
              ):
-        "Set the raw parameters so that z equals `z`."
+        "Set the raw parameters so that z equals `z` (degenerate values refused: `check_z`)."
+        check_z(z, self.factors, what='SVF.set_z')
         self.load_state({n: z_to_params(v, self.cfg) for n, v in z.items()}, strict=False)
 
     def parameters(self)->list:
@@ -260,6 +277,7 @@ class SVF:
         m = self.model
         if m.__dict__.get('_t2_svf') is not None: raise ValueError('SVF is already live on this model: leave the other live() block first')
         if is_merged(m): raise ValueError('this model holds merged weights: restore(model) before a live view')
+        check_z(self.z(), self.factors, what='SVF.live')
         fwds = {n: svf_forward(_linear(m, n), *self._compute_factors(n, mode), self.params[n], self.cfg, mode) for n in self.names}
         if release and mode == 'factored': release_weights(m, self.names)
         flags, olds = {n: p.requires_grad for n, p in m.named_parameters()}, {}
