@@ -160,3 +160,12 @@ def test_index_map_lists_every_notebook():
     cell = next(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells']
                 if ''.join(c['source']).startswith(notebook_map.HEADING))
     assert cell == notebook_map.map_markdown(notebook_map.notebook_rows()), 'run python tools/notebook_map.py'
+
+
+def test_modules_compile_without_warnings():
+    "No invalid escape sequence (e.g. LaTeX in a module docstring) or other compile-time warning in the package."
+    import warnings
+    for name, p in modules(ROOT/'t2repro').items():
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            compile(p.read_text(), str(p), 'exec')
