@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace, MISSING
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'PRECISIONS', 'TRAIN_TASKS', 'UNSEEN_TASKS', 'ALL_TASKS', 'LABELS', 'DEFAULT_EXPERTS', 'TASK_LABELS',
-           'METHODS', 'STRATEGIES', 'CLS_TASK', 'QUICK_TRAIN', 'LORA_TRAIN', 'opt', 'config_fields', 'check_choices',
-           'TrainConfig', 'LoRAConfig', 'lora_train_defaults', 'CEMConfig']
+__all__ = ['DEFAULT_MODEL', 'TINY_FAMILIES', 'PRECISIONS', 'TRAIN_TASKS', 'UNSEEN_TASKS', 'ALL_TASKS', 'LABELS',
+           'DEFAULT_EXPERTS', 'TASK_LABELS', 'METHODS', 'STRATEGIES', 'CLS_TASK', 'QUICK_TRAIN', 'LORA_TRAIN', 'opt',
+           'config_fields', 'check_choices', 'TrainConfig', 'LoRAConfig', 'lora_train_defaults', 'CEMConfig']
 
 # %% ../../nbs/01_config.ipynb #7d2b83c8
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'  # the one spelling of the embedded default's name
+TINY_FAMILIES = ('llama', 'mistral', 'qwen2', 'gemma3', 'llava-next')  # random-init test models: presets tiny-<family>
 PRECISIONS = ('auto', 'fp32', 'bf16')           # auto: bf16 where the device supports it
 TRAIN_TASKS = ('gsm8k', 'mbpp', 'arc_easy')     # the paper's SVF training tasks
 UNSEEN_TASKS = ('math', 'humaneval', 'arc_challenge')  # the paper's adaptation (test-only) tasks

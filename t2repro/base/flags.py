@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math, argparse
 from pathlib import Path
-from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TRAIN_TASKS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
+from .config import DEFAULT_MODEL, TINY_FAMILIES, PRECISIONS, METHODS, TRAIN_TASKS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
 
 # %% auto #0
 __all__ = ['TASKS', 'positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list',
@@ -107,10 +107,11 @@ OUT_HELP = 'results folder (default: runs/ of the checkout, else of the current 
 
 def model_flag(p:Parser, # the parser to extend
                default:str|None=DEFAULT_MODEL, # the model without the flag
-               help:str='preset name, hub id or local folder' # its help line
+               help:str|None=None # its help line (default: what --model accepts, the presets named)
               ):
     "`--model`, the one definition of the flag (every command's default is `DEFAULT_MODEL` unless it says otherwise)."
-    p.add_argument('--model', default=default, help=help)
+    tiny = ', '.join(f'tiny-{f}' for f in TINY_FAMILIES)
+    p.add_argument('--model', default=default, help=help or f'preset name ({DEFAULT_MODEL}: the embedded default; random-init test models: {tiny}), hub id or local folder')
 
 def runtime_flags(p:Parser # the parser of a command that loads a model
                  ):

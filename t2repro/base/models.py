@@ -8,7 +8,7 @@ import os, re, json, socket, threading, importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, TINY_FAMILIES
 from .runtime import resolve_dtype
 from .embedded import GGUF_PACKAGES, load_embedded, load_gguf_package
 
@@ -35,7 +35,7 @@ PRESETS = {p.name: p for p in [
     Preset('llama3-llava-next-8b', 'llava-hf/llama3-llava-next-8b-hf', 'llava-next', 'llama3-llava-next-8b.json', 'VQA; SVF on the language model'),
     Preset(DEFAULT_MODEL, 'Qwen/Qwen2.5-Coder-0.5B-Instruct', 'qwen2', f'{DEFAULT_MODEL}.json', 'the embedded default: loaded offline from PyPI'),
     Preset('gemma3-270m', 'google/gemma-3-270m', 'gemma3', None, 'a second offline model (base, Q4_K_M GGUF on PyPI): cross-shape transfer'),
-    *[Preset(f'tiny-{f}', None, f, None, 'random init, for tests') for f in ('llama', 'mistral', 'qwen2', 'gemma3', 'llava-next')],
+    *[Preset(f'tiny-{f}', None, f, None, 'random init, for tests') for f in TINY_FAMILIES],
 ]}
 
 def get_preset(name:str # a preset name (see `PRESETS`)
