@@ -271,3 +271,18 @@ def test_code_wraps_and_mathjax_choice(tmp_path):
 def yaml_get(p):
     import yaml
     return ((yaml.safe_load(p.read_text())['format']['html']) or {}).get('code-overflow', '')
+
+def test_rl_step_links_to_the_objectives_page():
+    "`rl_step` is defined twice (the training step in train.objectives, its benchmark in experiments.bench): a training page links the training step, the bench page its own."
+    sys.path.insert(0, str(ROOT/'tools'))
+    import render_site as rs
+    dups = rs.symbol_pages(ROOT)
+    assert sorted(dups['rl_step']) == ['bench.html#rl_step', 'objectives.html#rl_step'], dups.get('rl_step')
+    pre = 'https://t2repro.github.io/t2repro/'
+    link = f'<p>the gradient that <a href="{pre}bench.html#rl_step"><code>rl_step</code></a> accumulates</p>'   # nbdev's pick: the first module
+    layers = {'expert.html': 4, 'objectives.html': 4, 'bench.html': 7, 'svf.html': 1}
+    assert f'href="{pre}objectives.html#rl_step"' in rs.prefer_own_layer(link, pre, 'expert.html', layers, dups)
+    assert f'href="{pre}bench.html#rl_step"' in rs.prefer_own_layer(link, pre, 'bench.html', layers, dups)       # a page's own definition first
+    assert rs.prefer_own_layer(link, pre, 'svf.html', layers, dups) == link     # nothing at or below layer 1: nbdev's link kept
+    out = rs.relative_links(rs.prefer_own_layer(link, pre, 'expert.html', layers, dups), pre, {'objectives.html': {'rl_step'}, 'bench.html': {'rl_step'}})
+    assert 'href="objectives.html#rl_step"' in out, out

@@ -17,6 +17,8 @@ hidden cells removed, doc links), but without nbdev's attempt to install Quarto 
 - `index.html` from `index.ipynb` (the README), or a list of the notebooks if there is none;
 - other files of `_proc/` (figures saved next to the notebooks) copied as they are; images that markdown links from
   outside `_proc/` (e.g. `../results/figures/x.png`) inlined as data URIs;
+- a name defined in several modules (`rl_step`: the training step and its benchmark) linked to the definition the page
+  means: its own, else the nearest layer at or below the page's (`prefer_own_layer`; nbdev's lookup takes the first);
 - cross-references relative: nbdev's absolute doc links (`doc_host`/`doc_baseurl` of settings.ini) point at the local
   pages, each anchor resolved against the ids that exist (`Class.method` → the class, else the page);
 - `code-overflow: wrap` of `nbs/_quarto.yml` honoured (code and outputs wrap instead of scrolling);
@@ -251,6 +253,36 @@ def relative_links(text: str, prefix: str|None, anchors: dict, depth: str = '') 
     text = re.sub(r'\[`([^`\]]+)`\]\(' + re.escape(prefix) + r'[^)\s]*\)', r'\1', text)   # doc links nbdev wrote inside code (signatures)
     return re.sub(r'href="' + re.escape(prefix) + r'([^"]*)"', fix, text)
 
+def symbol_pages(root: Path) -> dict:
+    "`{short name: [page#anchor, ...]}` from the library's `_modidx.py` (nbdev's doc-link table), for names defined more than once."
+    import configparser, runpy
+    c = configparser.ConfigParser()
+    c.read(root/'settings.ini')
+    f = root/c['DEFAULT'].get('lib_path', c['DEFAULT'].get('lib_name', ''))/'_modidx.py'
+    if not f.is_file(): return {}
+    out = {}
+    for mod, syms in runpy.run_path(str(f))['d'].get('syms', {}).items():
+        for k, v in syms.items(): out.setdefault(k.removeprefix(mod + '.'), []).append(v[0])
+    return {k: v for k, v in out.items() if len(v) > 1}
+
+def prefer_own_layer(text: str, prefix: str|None, page: str, layer_of_page: dict, dups: dict) -> str:
+    """A doc link whose name is defined in several modules points at the one this page means: its own page if it defines
+    it, else the nearest layer at or below the page's (imports run down the layers), else nbdev's choice (the first)."""
+    if not prefix or not dups: return text
+    mine = layer_of_page.get(page)
+    def fix(m):
+        name = m.group(2).removesuffix('()')
+        cands = dups.get(name)
+        if not cands: return m.group(0)
+        pages = [c.partition('#')[0] for c in cands]
+        if page in pages: best = cands[pages.index(page)]
+        else:
+            below = [(layer_of_page.get(q), c) for q, c in zip(pages, cands) if mine is not None and layer_of_page.get(q) is not None and layer_of_page[q] <= mine]
+            if not below: return m.group(0)
+            best = max(below, key=lambda t: t[0])[1]
+        return f'href="{prefix}{best}"{m.group(1)}<code>{m.group(2)}</code>'
+    return re.sub(r'href="' + re.escape(prefix) + r'[^"]*"([^>]*>)<code>([\w.]+(?:\(\))?)</code>', fix, text)
+
 def _page(site_title, title, description, body, toc, nav, mathjax, pager='') -> str:
     "One HTML page: head, sidebar, title block (description already rendered as inline HTML), table of contents, body."
     mj = mathjax_head(mathjax)
@@ -301,11 +333,13 @@ def render_site(proc='_proc', # nbdev's processed notebooks (`nbdev_proc_nbs` ou
         p['body'] = body
     anchors = {p['out']: set(re.findall(r'\bid="([^"]+)"', p['body'])) for p in pages}
     prefix = doc_prefix(root)
+    dups = symbol_pages(root)
+    layer_of_page = {p['out']: int(m.group(1)) for p in pages if p['src'] and (m := re.match(r'(\d)\d[a-z]?_', Path(p['src']).name))}
     for i, p in enumerate(pages):
         depth = '../' * (len(Path(p['out']).parts) - 1)
         items = _nav_items(pages, p, depth)
         nav = f'<nav class="sidebar"><a class="site" href="{depth}index.html">{html.escape(site_title)}</a><ul>{items}</ul></nav>'
-        body = relative_links(p['body'], prefix, anchors, depth)
+        body = relative_links(prefer_own_layer(p['body'], prefix, p['out'], layer_of_page, dups), prefix, anchors, depth)
         toc = ''.join(f'<li><a href="#{m.group(1)}">{m.group(2)}</a></li>' for m in re.finditer(r'<h2 id="([^"]+)">(.*?)</h2>', body))
         desc = r.md.renderInline(str(p['fm'].get('description') or ''))
         prev_, next_ = (pages[i-1] if i > 0 else None), (pages[i+1] if i + 1 < len(pages) else None)

@@ -198,8 +198,8 @@ def plot_curves(units, # the units folder (`<out>/table1`)
     import matplotlib.pyplot as plt
     ms = [m for m in METHODS if m != 'base' and any((Path(units)/task/m).glob('train*/history.json'))]
     if not ms: raise ValueError(f'no finished training run of {task} in {Path(units).name}/')
-    fig, axs = plt.subplots(1, len(ms), figsize=(4.6*len(ms), 3.4), squeeze=False)
-    for ax, m in zip(axs[0], ms):
+    fig, axs = plt.subplots(len(ms), 1, figsize=(8, 3.6*len(ms)), squeeze=False)   # one method per row: legible at page width
+    for ax, m in zip(axs[:, 0], ms):
         ax2 = ax.twinx()
         for k, f in enumerate(sorted((Path(units)/task/m).glob('train*/history.json'))):
             h = load_json(f)
@@ -217,7 +217,7 @@ def plot_curves(units, # the units folder (`<out>/table1`)
         ax.grid(alpha=.3)
         hs_, ls_ = ax.get_legend_handles_labels()
         hs2, ls2 = ax2.get_legend_handles_labels()
-        ax.legend(hs_ + hs2, ls_ + ls2, fontsize=7, loc='best')
+        ax.legend(hs_ + hs2, ls_ + ls2, fontsize=8, loc='center left', bbox_to_anchor=(1.17, .5))
     fig.tight_layout()
     if path is None: return fig
     return save_figure(fig, path)
