@@ -96,3 +96,18 @@ def test_meta_device_refuses_the_planted_tensor():
     torch.where(cmask, ids[:, -R:], torch.full_like(ids[:, -R:], -100))       # the SFT labels: fine on meta
     cpu_mask = torch.tensor([[True, True], [False, True]])
     with pytest.raises(RuntimeError, match='device'): torch.where(cpu_mask, ids[:, -R:], torch.full_like(ids[:, -R:], -100))
+
+
+def test_plots_and_digests_move_z_to_the_host():
+    "z on a GPU refuses `.numpy()`: `plot_z` and `expert_digest` move it to the CPU first (`OffHost` refuses the same way on a CPU)."
+    import matplotlib
+    matplotlib.use('Agg')
+    from t2repro.base.runtime import OffHost
+    from t2repro.weights.experts import plot_z
+    from t2repro.experiments.adaptation import expert_digest
+    z = {f'model.layers.{i}.mlp.gate_proj.weight': torch.linspace(0, 1, 4) + i for i in range(2)}
+    zo = {n: v.as_subclass(OffHost) for n, v in z.items()}
+    with pytest.raises(TypeError, match='cpu'): zo[next(iter(zo))].float().numpy()     # what a CUDA z does
+    fig = plot_z(Expert(zo), ref=zo)
+    assert fig.axes[0].images[0].get_array().shape == (2, 4)
+    assert expert_digest(Expert(zo)) == expert_digest(Expert(z))

@@ -66,7 +66,7 @@ def expert_digest(expert # an `Expert`
     h = hashlib.sha256()
     for n in sorted(expert.z):
         h.update(n.encode())
-        h.update(expert.z[n].float().contiguous().numpy().tobytes())
+        h.update(expert.z[n].detach().float().cpu().contiguous().numpy().tobytes())   # z may live on a GPU
     return h.hexdigest()[:16]
 
 def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folder (e.g. results/table1)

@@ -232,12 +232,12 @@ def combine(B:torch.Tensor, # (K, D): K flattened matrices
 # %% ../../nbs/14_experts.ipynb #7a19838e
 def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
              )->dict:
-    "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows."
+    "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows (fp32, on the CPU)."
     out = {}
     for n, z in getattr(expert, 'z', expert).items():
         m = LAYER_RE.search(n.removesuffix('.weight'))
         if m is None: raise ValueError(f'{n} is not a decoder-layer target matrix')
-        out.setdefault(m.group(2), []).append((int(m.group(1)), z.float()))
+        out.setdefault(m.group(2), []).append((int(m.group(1)), z.detach().float().cpu()))   # plots read it: on the host
     return {k: ([i for i, _ in sorted(v, key=lambda t: t[0])], torch.stack([z for _, z in sorted(v, key=lambda t: t[0])]))
             for k, v in out.items()}
 
@@ -249,8 +249,8 @@ def plot_z(expert, # an `Expert` (or a `{name: z}` dict)
     "Heat maps of z (layer × singular-value index), one panel per matrix kind, on a colour scale centred on the median."
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
-    z = getattr(expert, 'z', expert)
-    kinds = z_by_kind({n: v - ref[n] for n, v in z.items()} if ref is not None else z)
+    z = {n: v.detach().float().cpu() for n, v in getattr(expert, 'z', expert).items()}   # z may live on a GPU: plot on the host
+    kinds = z_by_kind({n: v - ref[n].detach().float().cpu() for n, v in z.items()} if ref is not None else z)
     allz = torch.cat([Z.flatten() for _, Z in kinds.values()])
     med, span = float(allz.median()), float((allz - allz.median()).abs().max()) or 1e-6
     fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False, layout='constrained')
