@@ -111,3 +111,30 @@ def test_plots_and_digests_move_z_to_the_host():
     fig = plot_z(Expert(zo), ref=zo)
     assert fig.axes[0].images[0].get_array().shape == (2, 4)
     assert expert_digest(Expert(zo)) == expert_digest(Expert(z))
+
+
+class _Loaded(BaseException):
+    "Raised by the patched `load_model` once it has recorded its arguments: the command stops there."
+
+
+@pytest.mark.parametrize('command', ['table1', 'transfer', 'bench', 'adapt'])
+def test_commands_hand_the_runtime_to_load_model(command, tmp_path, monkeypatch):
+    "`--device` and `--precision` reach `load_model`: each command's parsed runtime loads the model (`meta`, bf16 here)."
+    import t2repro.base.models as M
+    import t2repro.experiments.table1 as T1, t2repro.experiments.adaptation as AD, t2repro.experiments.bench as B
+    from t2repro.experiments.table1 import table1_cli
+    from t2repro.experiments.adaptation import transfer_cli
+    from t2repro.experiments.bench_run import bench_cli
+    from t2repro.adapt.run import adapt_cli
+    seen = []
+    def load_model(name=None, **kw):
+        seen.append(kw)
+        raise _Loaded
+    for mod in (M, T1, AD, B): monkeypatch.setattr(mod, 'load_model', load_model)
+    rt = ['--model', 'tiny-qwen2', '--device', 'meta', '--precision', 'bf16']
+    cli, argv = dict(table1=(table1_cli, [*rt, '--tasks', 'arc_easy', '--methods', 'base', '--test-limit', '2', '--out', str(tmp_path)]),
+                     transfer=(transfer_cli, [a for a in rt if a not in ('--model', 'tiny-qwen2')] + ['--models', 'tiny-qwen2', '--limit', '2', '--out', str(tmp_path)]),
+                     bench=(bench_cli, [*rt, '--out', str(tmp_path)]),
+                     adapt=(adapt_cli, [*rt, '--strategy', 'prompt', '--prompt', 'hi']))[command]
+    with pytest.raises(_Loaded): cli(argv)
+    assert seen == [dict(device=torch.device('meta'), dtype=torch.bfloat16)], seen
