@@ -132,9 +132,9 @@ def alpha_matrix(alpha, # K weights, or K × N (a tensor, or a list of K dicts {
         if len(alpha) != K: raise ValueError(f'alpha has {len(alpha)} dicts for {K} experts')
         miss = [n for a in alpha for n in names if n not in a]
         if miss: raise ValueError(f'alpha dicts lack weights for {miss[:3]}')
-        A = torch.tensor([[float(a[n]) for n in names] for a in alpha])
+        A = torch.tensor([[float(a[n]) for n in names] for a in alpha])   # host: α (K × N floats), moved to the bank's device by `Mixture.coefficients`
     else:
-        A = torch.as_tensor(alpha, dtype=torch.float32)
+        A = torch.as_tensor(alpha, dtype=torch.float32)   # host: α as given (a list stays on the CPU), moved by `Mixture.coefficients`
         if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
         if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
     if not bool(torch.isfinite(A).all()): raise ValueError('alpha holds non-finite weights (NaN or inf)')
