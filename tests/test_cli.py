@@ -104,7 +104,7 @@ def test_runtime_flags_checked(cmd):
     one_line_error(rc, err, "'0' is not a positive integer")
 
 def test_runtime_flags_defined_once():
-    text = (ROOT/'t2repro'/'base'/'options.py').read_text()
+    text = ''.join((ROOT/'t2repro'/'base'/f).read_text() for f in ('flags.py', 'options.py'))  # options builds on flags
     for flag in ("'--device'", "'--precision'", "'--threads'", "'--model'"): assert text.count(flag) == 1, flag
     assert parser_for('params').get_default('device') is None   # params builds the model on the meta device: no runtime
 

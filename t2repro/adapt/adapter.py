@@ -23,7 +23,7 @@ __all__ = ['as_alpha', 'Decision', 'run_grouped', 'Adapted', 'AdaptResult', 'Ada
 def as_alpha(alpha # K weights, or a (K, N) table of weights per expert × matrix (tensor, array or nested lists)
             )->tuple:
     "Mixture weights as a hashable tuple: K floats, or K tuples of N floats."
-    a = torch.as_tensor(alpha, dtype=torch.float64).detach().cpu()
+    a = torch.as_tensor(alpha, dtype=torch.float64).detach().cpu()   # host: α is checked and stored on the CPU (a Decision)
     if a.ndim == 1: return tuple(float(x) for x in a)
     if a.ndim == 2: return tuple(tuple(float(x) for x in row) for row in a)
     raise ValueError(f'alpha must have shape (K,) or (K, N); got {tuple(a.shape)}')
@@ -253,7 +253,7 @@ class Adapter:
         t, w = time.perf_counter(), self.switch_s
         self.restore()
         with as_dtype(self.model, cfg.precision):   # the mixture's precomposed B_k follow (`Adapter.switch`)
-            try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log,
+            try: res = cem(score, K * N if cfg.per_matrix else K, cfg, init_mean=torch.full((K * N if cfg.per_matrix else K,), 1 / K), log=log,   # host: CEM's start, on the host as its search is
                            valid=lambda a: bool((a.view(shape) > 0).any(0).all()))   # α = 0 on a matrix: z' = 0, never scored
             finally: self.restore()
         res.alpha, res.mean = res.alpha.view(shape), res.mean.view(shape)

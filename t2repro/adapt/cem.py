@@ -46,11 +46,11 @@ def cem(score_fn, # alpha (1-D tensor in [0, 1]) -> float or tuple (higher is be
     "Cross-entropy method over α ∈ [0, 1]^dim: sample, score, refit mean and std to the elites; keep the best (ties: the first)."
     cfg = cfg or CEMConfig()
     g = torch.Generator().manual_seed(cfg.seed)
-    mean = torch.full((dim,), 0.5) if init_mean is None else torch.as_tensor(init_mean, dtype=torch.float32).clone()
+    mean = torch.full((dim,), 0.5) if init_mean is None else torch.as_tensor(init_mean, dtype=torch.float32).clone()   # host: the search state: α candidates drawn on the CPU
     if mean.shape != (dim,): raise ValueError(f'init_mean has shape {tuple(mean.shape)}, expected ({dim},)')
-    std, best, best_s, hist, n, refused = torch.full((dim,), cfg.init_std), None, None, [], 0, 0
+    std, best, best_s, hist, n, refused = torch.full((dim,), cfg.init_std), None, None, [], 0, 0   # host: the search state, scores are Python floats
     for it in range(cfg.iterations):
-        pop = (mean + std * torch.randn(cfg.population, dim, generator=g)).clamp(0, 1)
+        pop = (mean + std * torch.randn(cfg.population, dim, generator=g)).clamp(0, 1)   # host: a CPU generator: the same candidates on every device
         ok = [valid(a) for a in pop]
         scores = [_key(score_fn(a)) if o else None for a, o in zip(pop, ok)]
         n, refused = n + sum(ok), refused + len(ok) - sum(ok)
@@ -60,7 +60,7 @@ def cem(score_fn, # alpha (1-D tensor in [0, 1]) -> float or tuple (higher is be
         if best is None or scores[order[0]] > best_s: best, best_s = pop[order[0]].clone(), scores[order[0]]
         elite = pop[order[:cfg.n_elite]]
         mean, std = elite.mean(0), elite.std(0, unbiased=False)
-        hist.append(dict(iteration=it + 1, best=best_s, elite=[float(x) for x in torch.tensor([scores[i] for i in order[:cfg.n_elite]]).mean(0)],
+        hist.append(dict(iteration=it + 1, best=best_s, elite=[float(x) for x in torch.tensor([scores[i] for i in order[:cfg.n_elite]]).mean(0)],   # host: scores are Python floats
                          std=float(std.mean())))
         if log: log(f'cem {it + 1}/{cfg.iterations}: best {best_s} elite mean {hist[-1]["elite"]} std {hist[-1]["std"]:.3f}')
     if best_s[0] == -math.inf: raise ValueError('few-shot CEM found no usable candidate: every α was degenerate (all zero) or scored NaN')

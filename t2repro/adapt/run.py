@@ -178,8 +178,10 @@ def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
     try: task, experts, rows, cem = check_adapt_args(a)
     except (ValueError, FileNotFoundError) as e: return _fail(e)
     from t2repro.base.models import load_model
+    from t2repro.base.runtime import Runtime
     from t2repro.weights.svd import svd_factors
-    model, tok = load_model(a.model)
+    rt = Runtime.from_args(a).apply()   # --device, --precision, --threads
+    model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
     factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
     try:
         files = a.experts if a.experts is not None else default_expert_files(a.model, with_cls=True)

@@ -13,7 +13,7 @@ from .config import PRECISIONS
 
 # %% auto #0
 __all__ = ['FACTORIES', 'cpu_flags', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'Runtime', 'DeviceGuard',
-           'device_guard']
+           'device_guard', 'OffHost']
 
 # %% ../../nbs/02_runtime.ipynb #0fda24de
 @functools.cache
@@ -47,7 +47,10 @@ def as_dtype(model, # a torch model
              dtype, # a torch dtype, or a precision name ('auto' | 'fp32' | 'bf16')
              keep=() # parameters to leave as they are (e.g. the trainable ones, which stay fp32)
             ):
-    "Context manager: the model's floating-point parameters in `dtype` inside the block, the original tensors after (bit-identical)."
+    """Context manager: the model's floating-point parameters in `dtype` inside the block, the original tensors after (bit-identical).
+    Only parameters not already in `dtype` are cast, and only their originals are kept beside the cast copies: a model
+    loaded in the target dtype (on a GPU, `Runtime.weights_dtype`) keeps nothing. On the CPU the weights are fp32 and the
+    block computes in bf16, so the fp32 originals are kept, on purpose, for the exact restore."""
     dtype = resolve_dtype(dtype, getattr(model, 'device', 'cpu')) if isinstance(dtype, str) else dtype
     kept, seen = [], {id(p) for p in keep}
     try:
@@ -79,6 +82,10 @@ class Runtime:
     def dtype(self)->torch.dtype:
         "The compute dtype the precision setting means on this device (`resolve_dtype`)."
         return resolve_dtype(self.precision, self.device)
+    @property
+    def weights_dtype(self)->torch.dtype:
+        "The dtype a model loads in (`load_model(dtype=...)`): `dtype` on an accelerator, fp32 on the CPU (`as_dtype` computes in `dtype`)."
+        return torch.float32 if self.torch_device.type == 'cpu' else self.dtype
     def apply(self):
         "Set torch's CPU threads (if given); returns self."
         if self.threads: torch.set_num_threads(int(self.threads))
@@ -118,3 +125,9 @@ def device_guard(roots=None, # file paths (or prefixes) whose factory calls are 
     "Context manager yielding a `DeviceGuard`: its `found` lists the factory calls that would put a tensor on the CPU beside a GPU model."
     g = DeviceGuard(roots, allow)
     with g: yield g
+
+# %% ../../nbs/02_runtime.ipynb #9d28c388
+class OffHost(torch.Tensor):
+    "A CPU tensor that refuses `.numpy()` (and so numpy and matplotlib) as a CUDA tensor does, until `.cpu()`: tests of the code that must move to the host."
+    def numpy(self, *args, **kw): raise TypeError("can't convert an off-host tensor to numpy: use Tensor.cpu() first")
+    def cpu(self, *args, **kw): return self.as_subclass(torch.Tensor)

@@ -66,7 +66,7 @@ def expert_digest(expert # an `Expert`
     h = hashlib.sha256()
     for n in sorted(expert.z):
         h.update(n.encode())
-        h.update(expert.z[n].float().contiguous().numpy().tobytes())
+        h.update(expert.z[n].detach().float().cpu().contiguous().numpy().tobytes())   # z may live on a GPU
     return h.hexdigest()[:16]
 
 def lora_adapter(spec, # --lora: a LoRA adapter folder, or a Table 1 units folder (e.g. results/table1)
@@ -171,7 +171,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
     set_seed(a.seed)
     if a.collect: model, tok, experts, ad, lora = None, None, ex0, None, None   # finished units are read back from their files
     else:
-        model, tok = load_model(a.model, device=rt.torch_device)
+        model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
         experts = load_experts(files, model=model) if files else {}
         factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
         ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size), None
@@ -202,7 +202,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                 ld = lora_adapter(a.lora, t.name)
                 if lora is None or lora[0] != ld:
                     lora = None
-                    lora = (ld, load_lora_merged(load_model(a.model, device=rt.torch_device)[0], ld))   # a fresh copy of the model
+                    lora = (ld, load_lora_merged(load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)[0], ld))   # a fresh copy of the model
                 res = evaluate(lora[1], tok, t, items, batch_size=a.batch_size, max_new_tokens=caps[t.name], out=out/'table2'/t.name/'lora.jsonl', progress=False)
                 recs[m], info = res.records, dict(wall_s=res.seconds)
             else: recs[m], info = adapt_unit(ad, t, m, items, out/'table2'/t.name, shots=shots, cem=cem, max_new_tokens=caps[t.name], log=print)
@@ -266,14 +266,15 @@ def transfer_unit(expert, # the `Expert` to carry over
                   task, rows:list, # the task and its rows (the same for every model)
                   folder, # the unit's folder: `METHOD.jsonl` records and `result.json`
                   batch_size:int=8, # evaluation batch size
-                  seed:int=0 # shuffle and bootstrap seed
+                  seed:int=0, # shuffle and bootstrap seed
+                  runtime:Runtime|None=None # where and in what dtype the model loads (`--device`, `--precision`; None: `Runtime()`)
                  )->dict:
     "One model's unit: base and transferred experts on `rows`; `folder/result.json` makes it idempotent."
     folder = Path(folder)
     check_transfer_unit(folder, expert_digest(expert))
     if (folder/'result.json').exists(): return load_json(folder/'result.json')
-    t0 = time.time()
-    model, tok = load_model(model_name)
+    t0, rt = time.time(), runtime or Runtime()
+    model, tok = load_model(model_name, device=rt.torch_device, dtype=rt.weights_dtype)
     res = transfer_experiment(expert, model, tok, task, rows, seed=seed, batch_size=batch_size, model_name=model_name, out=folder)
     del model
     unit = dict(model=model_name, modes=res['modes'], rows=res['rows'], wall_s=round(time.time() - t0, 1), expert_digest=expert_digest(expert))
@@ -289,7 +290,7 @@ def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
         expert, task, rows, models = _transfer_inputs(a)
         for m in models: check_transfer_unit(out/'transfer'/slug(m), expert_digest(expert))
     except (ValueError, FileNotFoundError, OSError, ModuleNotFoundError) as e: return fail('t2repro transfer', e)
-    Runtime.from_args(a).apply()
+    rt = Runtime.from_args(a).apply()
     set_seed(a.seed)
     src = expert.meta.get('model') or expert.meta.get('base_model') or 'unknown'
     exp_path = transfer_expert_path(a)
@@ -300,7 +301,7 @@ def transfer_cli(argv:list|None=None # arguments after `t2repro transfer`
     units, pending = [], [slug(m) for m in models if not (out/'transfer'/slug(m)/'result.json').exists()]
     for m in models:
         print(f'== {m}', flush=True)
-        u = transfer_unit(expert, m, task, rows, out/'transfer'/slug(m), a.batch_size, a.seed)
+        u = transfer_unit(expert, m, task, rows, out/'transfer'/slug(m), a.batch_size, a.seed, runtime=rt)
         units.append(u)
         if slug(m) in pending: pending.remove(slug(m))
         for r in u['rows']:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
 from ..base.models import load_model, tiny_model, svf_targets, TARGET_KINDS
+from ..base.runtime import Runtime
 from ..weights.svf import SVF, merge, restore
 from ..weights.experts import Mixture
 from ..weights.svd import svd_factors
@@ -106,7 +107,8 @@ QUICK = BenchConfig(fwd_batch=4, fwd_len=64, fwd_rounds=8, switch_rounds=5, mix_
                     cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=128, threads=1, cem_iterations=1, cem_population=4, cem_k=4)
 QUICK_MODEL = dict(family='qwen2', hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2)
 
-def bench_model(name:str|None=None, # a preset/hub id/folder; None: the quick tiny model
+def bench_model(name:str|None=None, # a preset/hub id/folder; None: the quick tiny model (random init, on the CPU)
+                runtime:Runtime|None=None # where and in what dtype a named model loads (`--device`, `--precision`; None: `Runtime()`)
                ):
     "`(model, tokenizer, label)`: the model to measure, in eval mode."
     if name is None:
@@ -114,7 +116,8 @@ def bench_model(name:str|None=None, # a preset/hub id/folder; None: the quick ti
         fam = kw.pop('family')
         model, tok = tiny_model(fam, **kw)
         return model, tok, f'tiny-{fam} (hidden {kw["hidden_size"]}, MLP {kw["intermediate_size"]}, {kw["num_hidden_layers"]} layers, random init)'
-    model, tok = load_model(name)
+    rt = runtime or Runtime()
+    model, tok = load_model(name, device=rt.torch_device, dtype=rt.weights_dtype)
     return model.eval(), tok, name
 
 # %% ../../nbs/72_bench.ipynb #7f8b8a4e

@@ -46,7 +46,7 @@ def measure_generation(model, tok, # the model and its tokenizer
                        cfg:BenchConfig # sizes
                       )->dict:
     "`{batched_vs_sequential_throughput, bf16_vs_fp32_generation}`: tokens/s ratios of batch `gen_batch` / one at a time, and bf16 / fp32 at that batch."
-    prompts, dflt = bench_prompts(tok, cfg.gen_prompts), resolve_dtype('auto')
+    prompts, dflt = bench_prompts(tok, cfg.gen_prompts), resolve_dtype('auto', model.device)
     other = torch.float32 if dflt == torch.bfloat16 else torch.bfloat16
     for d in (dflt, other): _gen_run(model, tok, prompts[:1], replace(cfg, gen_new_tokens=2), 1, d)   # warm-up
     seq, bat = _gen_run(model, tok, prompts, cfg, 1, dflt), _gen_run(model, tok, prompts, cfg, cfg.gen_batch, dflt)
@@ -89,7 +89,7 @@ def measure_cem(model, tok, # the model (base weights) and its tokenizer
                 cfg:BenchConfig, # `cem_*` sizes and the seed
                 experts:dict|None=None, # `{name: Expert}`, the K experts mixed (None: the committed Table 1 experts)
                 factors:dict|None=None, # their factors (None: `svd_factors` of the model's SVF targets, from the cache)
-                dtype=None # hold the model in this dtype during the search (None: the evaluation dtype, `resolve_dtype('auto')`)
+                dtype=None # hold the model in this dtype during the search (None: the evaluation dtype on the model's device, `resolve_dtype('auto', model.device)`)
                )->dict:
     "Wall time of one few-shot CEM search (`Adapter.fit_few_shot`) and the share of it spent in weight switches."
     from t2repro.adapt.adapter import Adapter, Decision, as_alpha
@@ -98,7 +98,7 @@ def measure_cem(model, tok, # the model (base weights) and its tokenizer
     from t2repro.tasks.evaluate import load_rows
     factors = factors if factors is not None else svd_factors(model, svf_targets(model))
     experts = experts or load_experts(default_expert_files(), model, factors)
-    task, dtype = get_task(cfg.cem_task), dtype or resolve_dtype('auto')
+    task, dtype = get_task(cfg.cem_task), dtype or resolve_dtype('auto', model.device)
     shots, ccfg = split_few_shot(load_rows(task, 'test'), cfg.cem_k, cfg.seed)[0], CEMConfig(population=cfg.cem_population, iterations=cfg.cem_iterations, k=cfg.cem_k, seed=cfg.seed)
     with as_dtype(model, dtype):
         ad = Adapter(model, tok, factors, experts)
@@ -119,19 +119,20 @@ def measure_cem(model, tok, # the model (base weights) and its tokenizer
 # %% ../../nbs/76_bench_run.ipynb #e2c02ddd
 def run_bench(model_name:str|None=None, # None: the quick tiny model
               cfg:BenchConfig|None=None, # sizes (default: `QUICK` for the tiny model, `BenchConfig()` otherwise)
-              log=print # progress messages
+              log=print, # progress messages
+              runtime:Runtime|None=None # where and in what dtype a named model loads (`bench_model`)
              )->dict:
     "Measure every ratio on one model; returns `{ratios, details, settings, ...}` (nothing written)."
     cfg = cfg or (QUICK if model_name is None else BenchConfig())
     threads0 = torch.get_num_threads()
     torch.set_num_threads(cfg.threads or threads0)   # restored after the run
-    try: return _run_bench(model_name, cfg, log)
+    try: return _run_bench(model_name, cfg, log, runtime)
     finally: torch.set_num_threads(threads0)
 
-def _run_bench(model_name, cfg, log):
+def _run_bench(model_name, cfg, log, runtime=None):
     t0 = time.time()
     set_seed(cfg.seed)
-    model, tok, label = bench_model(model_name)
+    model, tok, label = bench_model(model_name, runtime)
     names = svf_targets(model)
     log(f'bench: {label}, {len(names)} SVF targets, {torch.get_num_threads()} torch threads')
     det = {}
@@ -197,10 +198,10 @@ def bench_cli(argv:list|None=None # arguments after `t2repro bench` (default: `s
     "`t2repro bench [--quick] [--model M] [--out results/bench.json]`: measure every ratio, print them, save JSON."
     from t2repro.base.options import bench_parser   # torch-free, so `t2repro bench --help` is fast
     a = bench_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    Runtime.from_args(a).apply()
+    rt = Runtime.from_args(a).apply()
     name = a.model if a.model or a.quick else DEFAULT_MODEL
     cfg = replace(QUICK if a.quick else BenchConfig(), **(dict(threads=a.threads) if a.threads else {}))
-    res = run_bench(name, cfg, log=lambda s: print(s, file=sys.stderr, flush=True))
+    res = run_bench(name, cfg, log=lambda s: print(s, file=sys.stderr, flush=True), runtime=rt)
     print(f"{res['model']}: {res['wall_time_s']:.0f} s, {res['threads']} threads\n\n{ratio_table(res)}")
     out = a.out or (None if a.quick else repo_path('results', 'bench.json'))
     out = Path(out) / 'bench.json' if out and Path(out).is_dir() else out   # --out DIR: DIR/bench.json

@@ -56,7 +56,8 @@ def run_unit(task_name:str, # a task name
              test_limit:int|None=None, # first N test rows
              eval_batch_size:int=8, # evaluation batch size
              max_new_tokens:int|None=None, # evaluation generation cap (None: the task's)
-             log=print # progress printer
+             log=print, # progress printer
+             runtime:Runtime|None=None # where and in what dtype the model loads (`--device`, `--precision`; None: `Runtime()`)
             )->dict:
     "Train (lora/svf/svf-exact) and evaluate one (task, method) unit; `folder/result.json` makes it idempotent."
     folder = Path(folder)
@@ -65,7 +66,8 @@ def run_unit(task_name:str, # a task name
     task = get_task(task_name)
     t0 = time.time()
     rows = load_rows(task, 'test', test_limit)
-    model, tok = load_model(model_name)
+    rt = runtime or Runtime()
+    model, tok = load_model(model_name, device=rt.torch_device, dtype=rt.weights_dtype)
     extra, run = {}, None
     if method != 'base':
         cands = cfg if isinstance(cfg, (list, tuple)) else [cfg]
@@ -255,7 +257,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
               )->int:
     "`t2repro table1`: run every (task, method) unit not yet done, rewriting the results file and figure after each."
     args = _table1_parser().parse_args(argv)
-    Runtime.from_args(args).apply()
+    rt = Runtime.from_args(args).apply()
     tasks, methods = args.tasks.split(','), args.methods.split(',')
     root = results_dir(args.out, 'runs')
     out, res_path = root/'table1', Path(args.results) if args.results else root/'table1.json'
@@ -281,7 +283,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
             continue
         what = '' if m == 'base' else f'train ≤ {cfgs[t, m][0].steps} steps of {cfgs[t, m][0].batch_size} (lr {", ".join(f"{c.lr:g}" for c in cfgs[t, m])}), then '
         print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
-        with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t])
+        with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t], runtime=rt)
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)

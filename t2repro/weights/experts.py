@@ -15,7 +15,7 @@ from .svf import SVFConfig, Expert, _check_factors, merge_buffers, restore, chec
 
 # %% auto #0
 __all__ = ['EXPERT_FORMAT', 'ExpertNotFoundError', 'save_expert', 'validate_z', 'model_fingerprint', 'check_expert_fingerprint',
-           'load_expert', 'alpha_matrix', 'mix', 'Mixture', 'combine', 'z_by_kind', 'plot_z']
+           'load_expert', 'alpha_matrix', 'mix', 'Mixture', 'combine_bank', 'combine', 'z_by_kind', 'plot_z']
 
 # %% ../../nbs/14_experts.ipynb #f790e6d0
 EXPERT_FORMAT = 't2repro-expert-v1'
@@ -132,9 +132,9 @@ def alpha_matrix(alpha, # K weights, or K × N (a tensor, or a list of K dicts {
         if len(alpha) != K: raise ValueError(f'alpha has {len(alpha)} dicts for {K} experts')
         miss = [n for a in alpha for n in names if n not in a]
         if miss: raise ValueError(f'alpha dicts lack weights for {miss[:3]}')
-        A = torch.tensor([[float(a[n]) for n in names] for a in alpha])
+        A = torch.tensor([[float(a[n]) for n in names] for a in alpha])   # host: α (K × N floats), moved to the bank's device by `Mixture.coefficients`
     else:
-        A = torch.as_tensor(alpha, dtype=torch.float32)
+        A = torch.as_tensor(alpha, dtype=torch.float32)   # host: α as given (a list stays on the CPU), moved by `Mixture.coefficients`
         if A.ndim == 1 and A.shape == (K,): A = A[:, None].expand(K, N)
         if A.shape != (K, N): raise ValueError(f'alpha must have shape ({K},) or ({K}, {N}) for {K} experts over {N} matrices; got {tuple(A.shape)}')
     if not bool(torch.isfinite(A).all()): raise ValueError('alpha holds non-finite weights (NaN or inf)')
@@ -209,7 +209,7 @@ class Mixture:
 # %% ../../nbs/14_experts.ipynb #4098f0a4
 def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks; a wider scratch when out is narrower than B
     wide = torch.promote_types(B.dtype, out.dtype)
-    tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide)
+    tmp = None if wide == out.dtype else torch.empty(min(chunk, out.numel()), dtype=wide, device=out.device)
     for s in range(0, out.numel(), chunk):
         o = out[s:s + chunk] if tmp is None else tmp[:min(chunk, out.numel() - s)]
         torch.mul(B[0, s:s + chunk], c[0], out=o) if o.dtype == B.dtype else o.copy_(B[0, s:s + chunk]).mul_(c[0])
@@ -217,14 +217,26 @@ def _combine_eager(B, c, out, chunk=1 << 18):   # mul/add_ on cache-sized chunks
         if tmp is not None: out[s:s + chunk].copy_(o)
 
 @torch.no_grad()
+def combine_bank(B:torch.Tensor, # (K, D): K flattened matrices (on a GPU)
+                 c, # K multipliers (floats, or a tensor)
+                 out:torch.Tensor # (D,) contiguous, on B's device: receives Σ_k c_k B_k
+                )->torch.Tensor:
+    "`out ← Σ_k c_k B_k` as one op over the bank, the (1 × K)·(K × D) product in B's dtype: the switch on a GPU."
+    cv = torch.as_tensor(c, dtype=B.dtype, device=B.device).view(1, -1)   # bf16 B: c rounded to bf16 too (relative 2^-9)
+    if out.dtype == B.dtype: torch.mm(cv, B, out=out.view(1, -1))
+    else: out.copy_(torch.mm(cv, B).view(-1))   # out in another dtype: one row in B's dtype, then cast
+    return out
+
+@torch.no_grad()
 def combine(B:torch.Tensor, # (K, D): K flattened matrices
             c, # K multipliers
             out:torch.Tensor, # (D,) contiguous, on B's device: receives Σ_k c_k B_k
             fused:bool=True # `kernels.stream_combine` where it applies (CPU, fp32/bf16, a C compiler); False: PyTorch ops
            )->torch.Tensor:
-    "`out ← Σ_k c_k B_k` in one pass over memory: the streaming C kernel, or eager ops in cache-sized chunks."
-    c = [float(x) for x in c]
+    "`out ← Σ_k c_k B_k` in one pass over memory: one op over the bank on a GPU (`combine_bank`); on the CPU the streaming C kernel, or eager ops in cache-sized chunks."
     if B.dim() != 2 or len(c) != B.shape[0] or out.shape != (B.shape[1],): raise ValueError(f'combine: B {tuple(B.shape)}, {len(c)} multipliers, out {tuple(out.shape)} do not fit')
+    if B.is_cuda: return combine_bank(B, c, out)
+    c = [float(x) for x in c]
     if fused and stream_combine(B, c, out) is not None: return out
     _combine_eager(B, c, out)
     return out
@@ -232,12 +244,12 @@ def combine(B:torch.Tensor, # (K, D): K flattened matrices
 # %% ../../nbs/14_experts.ipynb #7a19838e
 def z_by_kind(expert # an `Expert` (or a `{name: z}` dict)
              )->dict:
-    "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows."
+    "`{kind: (layers, Z)}`: per matrix kind (gate_proj, ...), the layer indices and the z of each layer stacked as rows (fp32, on the CPU)."
     out = {}
     for n, z in getattr(expert, 'z', expert).items():
         m = LAYER_RE.search(n.removesuffix('.weight'))
         if m is None: raise ValueError(f'{n} is not a decoder-layer target matrix')
-        out.setdefault(m.group(2), []).append((int(m.group(1)), z.float()))
+        out.setdefault(m.group(2), []).append((int(m.group(1)), z.detach().float().cpu()))   # plots read it: on the host
     return {k: ([i for i, _ in sorted(v, key=lambda t: t[0])], torch.stack([z for _, z in sorted(v, key=lambda t: t[0])]))
             for k, v in out.items()}
 
@@ -249,8 +261,8 @@ def plot_z(expert, # an `Expert` (or a `{name: z}` dict)
     "Heat maps of z (layer × singular-value index), one panel per matrix kind, on a colour scale centred on the median."
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
-    z = getattr(expert, 'z', expert)
-    kinds = z_by_kind({n: v - ref[n] for n, v in z.items()} if ref is not None else z)
+    z = {n: v.detach().float().cpu() for n, v in getattr(expert, 'z', expert).items()}   # z may live on a GPU: plot on the host
+    kinds = z_by_kind({n: v - ref[n].detach().float().cpu() for n, v in z.items()} if ref is not None else z)
     allz = torch.cat([Z.flatten() for _, Z in kinds.values()])
     med, span = float(allz.median()), float((allz - allz.median()).abs().max()) or 1e-6
     fig, axs = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.2), squeeze=False, layout='constrained')

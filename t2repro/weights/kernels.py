@@ -110,7 +110,7 @@ def stream_combine(B:torch.Tensor, # (K, D) contiguous, fp32 or bf16, on the CPU
     if not (B.is_contiguous() and out.is_contiguous()) or B.dim() != 2 or out.shape != (B.shape[1],): return None
     if (f := kernel()) is None: return None
     K, D = B.shape
-    cs = torch.tensor([float(x) for x in c], dtype=torch.float32)
+    cs = torch.tensor([float(x) for x in c], dtype=torch.float32)   # host: the C kernel's K multipliers (it runs on CPU tensors only)
     if len(cs) != K: raise ValueError(f'stream_combine: {K} matrices, {len(cs)} multipliers')
     args = (B.data_ptr(), _BF[B.dtype], K, D, cs.data_ptr(), out.data_ptr(), _BF[out.dtype])
     n = max(1, min(threads or torch.get_num_threads(), D >> 18))   # ranges of at least 256K elements

@@ -64,8 +64,8 @@ def init_params(k:int, # number of singular values
                 generator:torch.Generator|None=None # for reproducible noise
                )->torch.Tensor:
     "The initial raw parameter of one matrix: init_mean + init_std·N(0,1) (sigmoid) or ones (identity)."
-    if cfg.parametrization == 'identity': return torch.ones(k)
-    return cfg.init_mean + cfg.init_std * torch.randn(k, generator=generator)
+    if cfg.parametrization == 'identity': return torch.ones(k)   # host: moved to the factors' device by `SVF.__init__`
+    return cfg.init_mean + cfg.init_std * torch.randn(k, generator=generator)   # host: a CPU generator, the same z on every device; moved by `SVF.__init__`
 
 # %% ../../nbs/13_svf.ipynb #c6684697
 def effective_sigma(S:torch.Tensor, # base singular values σ
