@@ -169,3 +169,17 @@ def test_modules_compile_without_warnings():
         with warnings.catch_warnings():
             warnings.simplefilter('error')
             compile(p.read_text(), str(p), 'exec')
+
+
+def test_test_cells_keep_imports_apart():
+    "nbdev's docs processing runs every cell holding an import: a test or display cell must keep its imports in the notebook's import cells."
+    mixed = []
+    for p in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')):
+        for i, c in enumerate(json.loads(p.read_text())['cells']):
+            s = ''.join(c['source'])
+            if c['cell_type'] != 'code' or 'nbdev_export()' in s: continue
+            if any(l.startswith(('#| export', '#| exports', '#| exporti', '#| exec_doc', '#| eval: false')) for l in s.splitlines()): continue
+            t = ast.parse('\n'.join(l for l in s.splitlines() if not l.startswith(('#|', '%', '!'))))
+            has_import = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(t))
+            if has_import and any(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in t.body): mixed.append(f'{p.name} cell {i}')
+    assert mixed == [], 'move these imports into the import cells (tools/split_imports.py)'
