@@ -10,7 +10,7 @@ from ..base.models import contiguous_head
 
 # %% auto #0
 __all__ = ['left_pad', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'generate', 'generate_ids', 'generate_encoded',
-           'generate_vllm', 'label_token_ids', 'next_token_logits']
+           'VLLMEngine', 'vllm_engine', 'generate_vllm', 'label_token_ids', 'next_token_logits']
 
 # %% ../../nbs/20_generate.ipynb #6dc1ebcf
 def left_pad(seqs:list, # token-id lists
@@ -231,20 +231,80 @@ def generate_encoded(model, tok, # a (vision-)language model and its tokenizer
         rows.append(o[:cut])
     return rows
 
-# %% ../../nbs/20_generate.ipynb #0022a020
+# %% ../../nbs/20_generate.ipynb
+def _weight_state(model)->dict:
+    "{name: (storage address, version counter)}: changes when a parameter is written in place or replaced."
+    return {n: (p.data_ptr(), p._version) for n, p in model.named_parameters()}
+
+def _vllm_model(llm):
+    "The model object inside a vLLM engine (in-process worker), whichever engine layout the installed vLLM has."
+    paths = ('llm_engine.model_executor.driver_worker.model_runner.model',
+             'llm_engine.model_executor.driver_worker.worker.model_runner.model')
+    for path in paths:
+        obj = llm
+        for part in path.split('.'):
+            obj = getattr(obj, part, None)
+            if obj is None: break
+        if obj is not None: return obj
+    raise RuntimeError('cannot reach the model inside this vLLM engine to update its weights: use backend="hf", or a vLLM with an in-process worker')
+
+
+# %% ../../nbs/20_generate.ipynb
+class VLLMEngine:
+    "One vLLM engine for a model: built once, then kept in sync by pushing only the weights that changed (GPU only)."
+    def __init__(self, model, tok, # the model whose current weights vLLM serves, and its tokenizer
+                 llm=None, # an engine to use instead of building one (tests pass a stand-in)
+                 **llm_kw # passed to `vllm.LLM` (e.g. gpu_memory_utilization)
+                ):
+        self.model, self.tok = model, tok
+        self.llm = llm if llm is not None else self._build(model, tok, **llm_kw)
+        self.seen = _weight_state(model)
+        self.pushed = 0
+
+    @staticmethod
+    def _build(model, tok, **llm_kw):
+        try: from vllm import LLM
+        except ImportError: raise ModuleNotFoundError("backend='vllm' needs the vllm package, which runs on a GPU box only: "
+                                                     "pip install 't2repro[gpu]', or use backend='hf'") from None
+        with tempfile.TemporaryDirectory() as d:
+            model.save_pretrained(d)
+            tok.save_pretrained(d)
+            return LLM(d, dtype=str(next(model.parameters()).dtype).removeprefix('torch.'), seed=0, **llm_kw)
+
+    def sync(self)->int:
+        "Push the parameters written since the last sync into the engine; how many were pushed."
+        now = _weight_state(self.model)
+        changed = [n for n, s in now.items() if self.seen.get(n) != s]
+        if changed:
+            params = dict(self.model.named_parameters())
+            _vllm_model(self.llm).load_weights([(n, params[n].detach()) for n in changed])
+        self.seen = now
+        self.pushed += len(changed)
+        return len(changed)
+
+    def generate(self, prompts:list, *, max_new_tokens:int, stop=())->list:
+        "Greedy completions from the model's current weights, cut at the stop strings."
+        from vllm import SamplingParams
+        self.sync()
+        params = SamplingParams(temperature=0., max_tokens=max_new_tokens, stop=[s for s in stop if isinstance(s, str) and s])
+        res = self.llm.generate(list(prompts), params)
+        return [cut_at_stop(r.outputs[0].text, stop) for r in res]   # stop patterns: vLLM runs to the cap, the cut applies them
+
+
+# %% ../../nbs/20_generate.ipynb
+def vllm_engine(model, tok, **llm_kw)->VLLMEngine:
+    "The model's one `VLLMEngine` (built on first use, kept on the model for the rest of the run)."
+    eng = model.__dict__.get('_t2_vllm')
+    if eng is None:
+        eng = VLLMEngine(model, tok, **llm_kw)
+        model.__dict__['_t2_vllm'] = eng
+    return eng
+
 def generate_vllm(model, tok, prompts:list, *, max_new_tokens:int, stop=(),
-                  **llm_kw # passed to `vllm.LLM` (e.g. gpu_memory_utilization)
+                  **llm_kw # passed to `vllm.LLM` when the engine is built
                  )->list:
-    "Greedy completions with vLLM from the model's current (possibly merged) weights. GPU only."
-    try: from vllm import LLM, SamplingParams
-    except ImportError: raise ModuleNotFoundError("backend='vllm' needs the vllm package, which runs on a GPU box only: "
-                                                 "pip install 't2repro[gpu]', or use backend='hf'") from None
-    with tempfile.TemporaryDirectory() as d:
-        model.save_pretrained(d)
-        tok.save_pretrained(d)
-        llm = LLM(d, dtype=str(next(model.parameters()).dtype).removeprefix('torch.'), seed=0, **llm_kw)
-        res = llm.generate(list(prompts), SamplingParams(temperature=0., max_tokens=max_new_tokens, stop=[s for s in stop if isinstance(s, str) and s]))
-    return [cut_at_stop(r.outputs[0].text, stop) for r in res]   # stop patterns: vLLM runs to the cap, the cut applies them
+    "Greedy completions with vLLM from the model's current (possibly merged) weights, through its one engine. GPU only."
+    return vllm_engine(model, tok, **llm_kw).generate(prompts, max_new_tokens=max_new_tokens, stop=stop)
 
 # %% ../../nbs/20_generate.ipynb #ac17193b
 def label_token_ids(tok, labels)->list:
