@@ -169,13 +169,10 @@ def sampler(temperature:float, # > 0: softmax(logits / temperature)
            ):
     "A `pick` for the refill engine: one token per row of `[B, V]` logits, sampled from the softmax at `temperature` (no top-k/top-p)."
     if not temperature > 0: raise ValueError(f'temperature must be > 0 to sample, got {temperature}')
-    gen = None
-    if seed is not None:
-        gen = torch.Generator()
-        gen.manual_seed(seed)
+    gens = {}   # the private generator, made on the logits' device at the first draw
     def pick(logits):
-        p = (logits.float() / temperature).softmax(-1).cpu()
-        return torch.multinomial(p, 1, generator=gen)[:, 0].tolist()
+        if seed is not None and not gens: gens['g'] = torch.Generator(device=logits.device).manual_seed(seed)
+        return torch.multinomial((logits.float() / temperature).softmax(-1), 1, generator=gens.get('g'))[:, 0].tolist()
     return pick
 
 # %% ../../nbs/20_generate.ipynb #37097300
