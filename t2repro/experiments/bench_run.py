@@ -4,24 +4,28 @@
 
 # %% ../../nbs/76_bench_run.ipynb #3321e410
 from __future__ import annotations
-import gc, sys, time, shlex, tempfile, contextlib
+import gc, os, sys, time, shlex, statistics, tempfile, contextlib
 from dataclasses import asdict, replace
 from pathlib import Path
 import torch
-from ..base.core import write_results, load_json, repo_path, save_figure, set_seed
+from ..base.core import write_results, load_json, repo_path, save_figure, set_seed, paired_bootstrap
 from ..base.config import DEFAULT_MODEL, TRAIN_TASKS
 from ..base.models import svf_targets
 from ..base.runtime import Runtime
 from ..weights.svf import SVF, Expert
 from ..weights.svd import svd_factors
+from ..engine.generate import generate_ids, GEN_BATCH
+from ..tasks.registry import get_task
 from ..tasks.evaluate import as_dtype, resolve_dtype, dtype_name
 from .bench import (TARGETS, QUICK, BenchConfig, verdict, interleave, ratio_of, bench_model, random_experts, rl_batch, rl_step,
                                        measure_cache_reload, measure_merged_inference, measure_switch, measure_mixture_switch, measure_steps,
                                        measure_peak_memory)
 
 # %% auto #0
-__all__ = ['COMMITTED', 'bench_prompts', 'measure_generation', 'measure_precision_step', 'measure_cem', 'run_bench',
-           'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
+__all__ = ['ENGINE_TARGET', 'COMMITTED', 'bench_prompts', 'measure_generation', 'bf16_matmul_gflops', 'linear_flops_per_token',
+           'gsm8k_prompt_ids', 'measure_engine', 'same_scores', 'generation_bench', 'save_generation_bench',
+           'measure_precision_step', 'measure_cem', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli',
+           'plot_ratios']
 
 # %% ../../nbs/76_bench_run.ipynb #4866c23d
 _QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?', 'Name three prime numbers larger than 50.',
@@ -57,6 +61,106 @@ def measure_generation(model, tok, # the model and its tokenizer
                                                       prompts=len(prompts), cap=cfg.gen_new_tokens, cap_hit=bat['cap_hit'], dtype=bat['dtype']),
                 bf16_vs_fp32_generation=dict(ratio=b16['tok_per_s'] / max(b32['tok_per_s'], 1e-9), a_s=b16['seconds'], b_s=b32['seconds'], n=1,
                                              tokens_bf16=b16['tokens'], tokens_fp32=b32['tokens'], batch=cfg.gen_batch))
+
+# %% ../../nbs/76_bench_run.ipynb #f2b5187c
+ENGINE_TARGET = ('>=', 2.5, "generated tokens/s of the shipped path (refill, bf16, GEN_BATCH rows) / the committed setting (refill, bf16, 8 rows)")
+
+def bf16_matmul_gflops(rows:int, # rows of the activation (the decode batch)
+                       k:int=896, n:int=4864, # the weight's shape `[n, k]` (the 0.5B model's MLP)
+                       reps:int=5 # timed calls (the median)
+                      )->float:
+    "GFLOP/s of one bf16 `F.linear` `[rows, k] x [n, k]^T` at the current torch thread count."
+    x, w = torch.randn(rows, k, dtype=torch.bfloat16), torch.randn(n, k, dtype=torch.bfloat16)
+    torch.nn.functional.linear(x, w)
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.nn.functional.linear(x, w)
+        ts.append(time.perf_counter() - t)
+    return 2 * rows * k * n / statistics.median(ts) / 1e9
+
+def linear_flops_per_token(model)->int:
+    "Matmul FLOPs of one decoded token: 2 x the weights of every `nn.Linear` (the `lm_head` included)."
+    return 2 * sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+
+def gsm8k_prompt_ids(tok, n:int)->list:
+    "Token ids of the chat prompts of the first `n` GSM8K test items."
+    task = get_task('gsm8k')
+    return [tok(task.prompt(r, tok), add_special_tokens=False).input_ids for r in task.load('test')[:n]]
+
+# %% ../../nbs/76_bench_run.ipynb #cee1a1d9
+def measure_engine(model, tok, # the model (any dtype: it runs in bf16 inside) and its tokenizer
+                   n_prompts:int=64, # GSM8K test prompts
+                   new_tokens:int=128, # cap per prompt (>= 128 for the target)
+                   rounds:int=2, # interleaved timed rounds
+                   old_batch:int=8, # today's committed setting
+                   new_batch:int=GEN_BATCH # the shipped default
+                  )->dict:
+    "`generation_engine_vs_hf` with its tokens/s, the identical-output share, the bf16 matmul roofline and the load average."
+    ids, load0, runs = gsm8k_prompt_ids(tok, n_prompts), os.getloadavg(), {'old': [], 'new': []}
+    def run(k, b): runs[k].append(generate_ids(model, tok, ids, max_new_tokens=new_tokens, batch_size=b))
+    with as_dtype(model, torch.bfloat16):
+        generate_ids(model, tok, ids[:2], max_new_tokens=2, batch_size=2)   # warm-up
+        times = interleave({'old': lambda: run('old', old_batch), 'new': lambda: run('new', new_batch)}, n=rounds, warmup=0)
+    toks = {k: [sum(len(g) for g, _ in r) for r in v] for k, v in runs.items()}
+    tps = {k: [n / t for n, t in zip(toks[k], times[k])] for k in runs}
+    ratios = [a / b for a, b in zip(tps['new'], tps['old'])]
+    gf = {r: round(bf16_matmul_gflops(r), 1) for r in (old_batch, new_batch, 256)}
+    fpt = linear_flops_per_token(model)
+    same = sum(a == b for (a, _), (b, _) in zip(runs['old'][0], runs['new'][0])) / len(ids)
+    return dict(ratio=statistics.median(ratios), lo=min(ratios), hi=max(ratios), n=rounds, tok_per_s_new=statistics.median(tps['new']),
+                tok_per_s_old=statistics.median(tps['old']), seconds_new=times['new'], seconds_old=times['old'], tokens=toks,
+                mean_new_tokens=toks['new'][0] / len(ids), prompts=n_prompts, cap=new_tokens, old_batch=old_batch, new_batch=new_batch,
+                identical_share=same, gflop_per_token=fpt / 1e9, bf16_matmul_gflops=gf,
+                roofline_tok_per_s={r: round(g * 1e9 / fpt, 1) for r, g in gf.items()}, loadavg_before=load0, loadavg_after=os.getloadavg())
+
+# %% ../../nbs/76_bench_run.ipynb #8d51dca9
+def same_scores(model, tok, # the model and its tokenizer
+                sizes:dict|None=None, # {task: first n test items}; default 50 GSM8K, 200 ARC-Easy
+                old_batch:int=8, new_batch:int=GEN_BATCH, # the two paths
+                max_new_tokens:int=256 # generation cap (GSM8K)
+               )->dict:
+    "`{task: {old, new, delta, ci_low, ci_high, n, changed}}`: the paired difference of new − old on the same items."
+    from t2repro.tasks.evaluate import evaluate
+    out = {}
+    for name, n in (sizes or {'gsm8k': 50, 'arc_easy': 200}).items():
+        task = get_task(name)
+        rows = task.load('test')[:n]
+        old, new = (evaluate(model, tok, task, rows, batch_size=b, progress=False, max_new_tokens=max_new_tokens, precision='bf16') for b in (old_batch, new_batch))
+        a, b = [float(r['correct']) for r in new.records], [float(r['correct']) for r in old.records]
+        d, lo, hi = paired_bootstrap(a, b)
+        out[name] = dict(old=old.score, new=new.score, delta=d, ci_low=lo, ci_high=hi, n=len(rows), contains_zero=bool(lo <= 0 <= hi),
+                         changed=sum(x['output'] != y['output'] for x, y in zip(new.records, old.records)), seconds_old=old.seconds, seconds_new=new.seconds)
+    return out
+
+def generation_bench(model_name:str|None=None, # a preset/hub id/folder; None: the quick tiny model
+                     threads:int=1, # torch threads (restored after)
+                     engine:dict|None=None, # keyword arguments of `measure_engine`
+                     scores:dict|None=None # sizes for `same_scores` (`{}`: skip it)
+                    )->dict:
+    "`measure_engine` and `same_scores` on one model: `{model, engine, same_scores, threads, wall_time_s}`."
+    t0, threads0 = time.time(), torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        model, tok, label = bench_model(model_name)
+        eng = measure_engine(model, tok, **(engine or {}))
+        ss = same_scores(model, tok, scores) if scores != {} else {}
+    finally: torch.set_num_threads(threads0)
+    return dict(model=label, engine=eng, same_scores=ss, threads=threads, wall_time_s=time.time() - t0, quick=model_name is None)
+
+def save_generation_bench(res:dict, # from `generation_bench`
+                          path, # e.g. `results/generation_bench.json`
+                          command:str, # the command that made it
+                          note:str='' # the conditions (the load average is recorded anyway)
+                         )->Path:
+    "Write `generation_engine_vs_hf` (and the same-score rows) with provenance through `write_results`."
+    op, lim, what = ENGINE_TARGET
+    e = res['engine']
+    rows = [dict(method='generation_engine_vs_hf', task='gsm8k', score=e['ratio'], limit=lim, op=op, passed=bool(e['ratio'] >= lim), what=what)]
+    rows += [dict(method='new_minus_old', task=k, score=v['delta'], ci_low=v['ci_low'], ci_high=v['ci_high'], n=v['n']) for k, v in res['same_scores'].items()]
+    return write_results(path, rows, model=res['model'], budget=dict(prompts=e['prompts'], cap=e['cap'], rounds=e['n'], old_batch=e['old_batch'], new_batch=e['new_batch'],
+                         same_scores={k: v['n'] for k, v in res['same_scores'].items()}), seed=0, wall_time_s=res['wall_time_s'], command=command,
+                         engine=e, same_scores=res['same_scores'], threads=res['threads'], note=note)
 
 # %% ../../nbs/76_bench_run.ipynb #1b1c532e
 def measure_precision_step(model, # the model (fp32 base weights)

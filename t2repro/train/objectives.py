@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from ..base.models import contiguous_head
 from ..base.config import TrainConfig
-from ..engine.generate import left_pad, next_token_logits, label_token_ids, generate_ids
+from ..engine.generate import left_pad, next_token_logits, label_token_ids, generate_ids, GEN_BATCH
 from ..tasks.evaluate import reward
 
 # %% auto #0
@@ -87,17 +87,9 @@ def generate_rollouts(model, # the model in its merged view
                       temperature:float=1.0, # sampling temperature
                       batch_size:int|None=None # rows decoded together (None: all at once)
                      )->list:
-    "Completion token-id lists (cut after the first end token or stop string): greedy with refilled slots, or sampled in one left-padded batch."
-    if not do_sample:
-        return [ids for ids, _ in generate_ids(model, tok, prompts, max_new_tokens=max_new_tokens, stop=stop, batch_size=batch_size or len(prompts))]
-    ids, att, _, _ = pack(prompts, [[]]*len(prompts), tok.pad_token_id, model.device)
-    kw = dict(do_sample=do_sample, temperature=temperature, top_p=1.0, top_k=0)
-    if stop: kw.update(stop_strings=list(stop), tokenizer=tok)
-    ends = model.generation_config.eos_token_id or tok.eos_token_id
-    out = model.generate(input_ids=ids, attention_mask=att, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                         eos_token_id=ends, **kw)[:, ids.shape[1]:]
-    ends = set(ends if isinstance(ends, (list, tuple)) else [ends]) | {tok.eos_token_id}
-    return [cut_rollout(row, ends, stop, tok) for row in out.tolist()]
+    "Completion token-id lists (cut after the first end token or stop string), greedy or sampled, through the refill engine (equal prompts share one prefill)."
+    T = temperature if do_sample else 0.0
+    return [ids for ids, _ in generate_ids(model, tok, prompts, max_new_tokens=max_new_tokens, stop=stop, batch_size=batch_size or len(prompts), temperature=T)]
 
 # %% ../../nbs/40_objectives.ipynb #064a4425
 def reinforce_loss(logp:torch.Tensor, # `[b]` log π of each rollout (summed over its tokens)
@@ -143,10 +135,8 @@ def rl_step(learner, # the learner (live / merged / base views)
     prompts = _prompt_ids(task, rows, tok)
     if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
     with learner.merged():
-        if cfg.rollout == 'greedy':   # every rollout of the step through micro_batch refilled slots
-            conts = generate_rollouts(learner.model, tok, prompts, _max_new(task, cfg), getattr(task, 'stop', ()) or (), batch_size=cfg.micro_batch)
-        else: conts = [c for ch in _chunks(prompts, cfg.micro_batch) for c in generate_rollouts(
-            learner.model, tok, ch, _max_new(task, cfg), getattr(task, 'stop', ()) or (), True, cfg.temperature)]
+        conts = generate_rollouts(learner.model, tok, prompts, _max_new(task, cfg), getattr(task, 'stop', ()) or (), cfg.rollout == 'sample',
+                                  cfg.temperature, max(cfg.micro_batch, GEN_BATCH))   # every rollout of the step through one set of refilled slots
     texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
     r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32, device=learner.model.device)
     conts = [c if c else [tok.eos_token_id] for c in conts]
