@@ -67,7 +67,7 @@ LABEL_CUE = 'Classification: \\boxed{'   # the start of the answer the prompt as
 
 def _prefix_cache(model, ids:list):
     "The KV cache of `ids` (one row)."
-    return model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1).past_key_values
+    return model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1).cache
 
 @torch.no_grad()
 def label_logprobs(model, tok, # a causal LM and its tokenizer
@@ -95,7 +95,7 @@ def label_logprobs(model, tok, # a causal LM and its tokenizer
         pos = torch.tensor([[P] * (L - len(s)) + list(range(P, P + len(s))) for s in suf], device=dev)
         cache = copy.deepcopy(pre)
         cache.batch_repeat_interleave(len(idx))
-        logits = model(input_ids=inp, attention_mask=att, position_ids=pos, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1].float()
+        logits = model(input_ids=inp, attention_mask=att, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1].float()
         for i, l in zip(idx, logits): out[i] = torch.log_softmax(l, -1)[lid]
     return torch.stack(out).cpu()
 
