@@ -41,7 +41,7 @@ def test_mixed_batch_dispatch(setup):
         calls.append(len(prompts))
         return generate(m, t, prompts, max_new_tokens=max_new_tokens, progress=False)
     qs = ['Compute 7*6.', 'Write a function that reverses a list.', 'Why is the sky blue?', 'Compute 2+2.', 'Hi there', 'Why do leaves fall?']
-    out = Adapter(model, tok, factors, experts, generate_fn=gen, max_new_tokens=5)(qs, strategy='prompt')
+    out = Adapter(model, tok, factors, experts, generate_fn=gen, max_new_tokens=5, pass1='generate')(qs, strategy='prompt')
     assert [d.expert for d in out.decisions] == ['gsm8k', 'mbpp', 'arc_easy', 'gsm8k', None, 'arc_easy']
     assert calls == [1, 2, 1, 2]    # base, gsm8k, mbpp, arc_easy: one generate call per group
     assert _same_as_base(model, base)

@@ -14,7 +14,7 @@ from ..weights.experts import Mixture, validate_z, check_expert_fingerprint
 from ..tasks.custom import load_task
 from ..tasks.evaluate import generate, evaluate, as_dtype
 from .cem import CEMResult, cem, few_shot_score, split_few_shot
-from .classifier import PASS1_STOP, PASS1_STOP_LENIENT, parse_label, classify_messages, chat_prompt, confusion_matrix
+from .classifier import PASS1_STOP, PASS1_STOP_LENIENT, PASS1_MODES, parse_label, classify_messages, chat_prompt, confusion_matrix, label_logprobs
 
 # %% auto #0
 __all__ = ['as_alpha', 'Decision', 'run_grouped', 'Adapted', 'AdaptResult', 'Adapter', 'classify_eval']
@@ -114,7 +114,8 @@ class Adapter:
                  svf_cfg:SVFConfig|None=None, # parametrization/renorm (default: from the experts' metadata)
                  max_new_tokens:int=512, # pass-2 generation budget
                  cls_max_new_tokens:int=48, # pass-1 generation budget
-                 lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X" (see `parse_label`)
+                 lenient_parse:bool=False, # pass1='generate': also accept an unboxed "Classification: X" (see `parse_label`)
+                 pass1:str='score', # 'score': the labels scored in one forward (`label_logprobs`) | 'generate': the paper's generate-then-parse
                  batch_size:int=8, # prompts per forward
                  generate_fn=None, # generation function with `evaluate.generate`'s signature (tests may fake it)
                  check_fingerprint:bool=True # refuse experts trained on other base weights than `model`'s (their recorded fingerprint)
@@ -136,7 +137,8 @@ class Adapter:
         self.model, self.tok, self.factors, self.experts = model, tok, factors, experts
         self.cfg = svf_cfg or _svf_cfg({**experts, **({'cls': self.cls_expert} if self.cls_expert is not None else {})})
         self.max_new_tokens, self.cls_max_new_tokens, self.batch_size = max_new_tokens, cls_max_new_tokens, batch_size
-        self.lenient_parse, self.last_pass1 = lenient_parse, []   # the raw pass-1 outputs of the last `classify`
+        if pass1 not in PASS1_MODES: raise ValueError(f'pass1 must be one of {PASS1_MODES}, not {pass1!r} (--pass1)')
+        self.lenient_parse, self.pass1, self.last_pass1 = lenient_parse, pass1, []   # the raw pass-1 outputs of the last `classify`
         self.generate_fn = generate_fn or generate
         self._mixture, self.switches, self.switch_s = None, 0, 0.
 
@@ -186,9 +188,13 @@ class Adapter:
                 )->list:
         "Pass 1 of the prompt / cls strategies: one label of `LABELS` per request (unparsable: 'others')."
         self.restore()
+        prompts = [chat_prompt(self.tok, classify_messages(q)) for q in questions]
         with (merged(self.model, self.factors, expert.z, self.cfg) if expert is not None else contextlib.nullcontext()):
-            outs = self._generate([chat_prompt(self.tok, classify_messages(q)) for q in questions], self.cls_max_new_tokens,
-                                  (PASS1_STOP, PASS1_STOP_LENIENT) if self.lenient_parse else (PASS1_STOP,))
+            if self.pass1 == 'score':   # raw output: each label's probability (of its first token)
+                lp = label_logprobs(self.model, self.tok, prompts, LABELS, self.batch_size)
+                self.last_pass1 = [{l: round(float(p), 4) for l, p in zip(LABELS, row.exp())} for row in lp]
+                return [LABELS[int(i)] for i in lp.argmax(1)]
+            outs = self._generate(prompts, self.cls_max_new_tokens, (PASS1_STOP, PASS1_STOP_LENIENT) if self.lenient_parse else (PASS1_STOP,))
         self.last_pass1 = outs
         return [parse_label(o, self.lenient_parse) or 'others' for o in outs]
 

@@ -4,18 +4,21 @@
 
 # %% ../../nbs/51_classifier.ipynb #d2eac5eb
 from __future__ import annotations
-import re, random
+import re, random, os, copy
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from ..base.core import save_figure
+from ..base.flags import PASS1_MODES
 from ..base.config import LABELS, TASK_LABELS, TRAIN_TASKS, UNSEEN_TASKS, CLS_TASK, TrainConfig
 from ..tasks.registry import Task, TASKS, get_task, last_boxed
 from ..train.expert import train_svf
+from ..base.models import contiguous_head
+from ..engine.generate import next_token_logits, label_token_ids
 
 # %% auto #0
-__all__ = ['CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'CLS_SOURCES', 'parse_label', 'classify_messages',
-           'chat_prompt', 'ClsTask', 'train_cls_expert', 'confusion_matrix', 'plot_confusion']
+__all__ = ['CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'LABEL_CUE', 'CLS_SOURCES', 'parse_label', 'classify_messages',
+           'chat_prompt', 'label_logprobs', 'ClsTask', 'train_cls_expert', 'confusion_matrix', 'plot_confusion']
 
 # %% ../../nbs/51_classifier.ipynb #5020ef4e
 CLASSIFY_SYSTEM = """Analyze the question below and put it in exactly one of four categories: 'code', 'math', 'reasoning' or 'others'.
@@ -58,6 +61,43 @@ def chat_prompt(tok, messages:list)->str:
     "Chat-template text of `messages`, ending where the assistant's answer starts."
     if not getattr(tok, 'chat_template', None): raise ValueError(f'{type(tok).__name__} has no chat template: t2repro prompts are chat prompts')
     return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+# %% ../../nbs/51_classifier.ipynb #47bcec5a
+LABEL_CUE = 'Classification: \\boxed{'   # the start of the answer the prompt asks for; the label comes next
+
+def _prefix_cache(model, ids:list):
+    "The KV cache of `ids` (one row)."
+    return model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1).cache
+
+@torch.no_grad()
+def label_logprobs(model, tok, # a causal LM and its tokenizer
+                   prompts:list, # chat-formatted classification prompts (`chat_prompt(tok, classify_messages(q))`)
+                   labels=LABELS, # the choices, which must start with distinct tokens
+                   batch_size:int=8, # requests per forward
+                   share_prefix:bool=True # run the prompts' common prefix once and reuse its KV cache
+                  )->torch.Tensor:
+    "Log-probabilities `(len(prompts), len(labels))` of each label's first token after `prompt + LABEL_CUE`: pass 1 in one forward per batch."
+    lid = label_token_ids(tok, labels)
+    ids = [tok(p + LABEL_CUE, add_special_tokens=False).input_ids for p in prompts]
+    if not ids: return torch.empty(0, len(labels))
+    P = min(len(os.path.commonprefix(ids)), min(map(len, ids)) - 1) if share_prefix and len(ids) > 1 else 0
+    if P < 16: return torch.log_softmax(next_token_logits(model, tok, ids, batch_size), -1)[:, lid]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    contiguous_head(model)
+    pre, dev = _prefix_cache(model, ids[0][:P]), model.device
+    order, out = sorted(range(len(ids)), key=lambda i: -len(ids[i])), [None] * len(ids)
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]
+        suf = [ids[i][P:] for i in idx]
+        L = max(map(len, suf))
+        inp = torch.tensor([[pad] * (L - len(s)) + s for s in suf], device=dev)
+        att = torch.tensor([[1] * P + [0] * (L - len(s)) + [1] * len(s) for s in suf], device=dev)
+        pos = torch.tensor([[P] * (L - len(s)) + list(range(P, P + len(s))) for s in suf], device=dev)
+        cache = copy.deepcopy(pre)
+        cache.batch_repeat_interleave(len(idx))
+        logits = model(input_ids=inp, attention_mask=att, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1].float()
+        for i, l in zip(idx, logits): out[i] = torch.log_softmax(l, -1)[lid]
+    return torch.stack(out).cpu()
 
 # %% ../../nbs/51_classifier.ipynb #318b9656
 CLS_SOURCES = dict(train=TRAIN_TASKS, val=TRAIN_TASKS, test=TRAIN_TASKS, unseen=UNSEEN_TASKS)

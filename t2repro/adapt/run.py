@@ -56,7 +56,8 @@ def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
                rows:list|None=None, # explicit rows instead of the split
                cem:CEMConfig|None=None, # few-shot settings
                label_to_expert:dict|None=None, # pass-1 label -> expert name (default `DEFAULT_EXPERTS`)
-               lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X"
+               lenient_parse:bool=False, # pass1='generate': also accept an unboxed "Classification: X"
+               pass1:str='score', # 'score' (labels scored in one forward) | 'generate' (the paper's generate-then-parse)
                batch_size:int=8, # prompts per batch
                max_new_tokens:int|None=None, # pass-2 cap (default: the task's)
                data_dir=None, # offline task data
@@ -65,7 +66,7 @@ def adapt_task(model, tok, # a causal LM (base weights) and its tokenizer
     "Adapt a model to a task with one strategy and score it: per-item records, score with 95% CI, pass times."
     task = load_task(task)
     rows = list(rows) if rows is not None else task.load(split, data_dir=data_dir)
-    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, batch_size=batch_size)
+    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, pass1=pass1, batch_size=batch_size)
     return ad.run_task(task, rows, strategy, cem=cem, limit=limit, max_new_tokens=max_new_tokens, log=log)
 
 def adapt_prompt(model, tok, # a causal LM (base weights) and its tokenizer
@@ -75,11 +76,12 @@ def adapt_prompt(model, tok, # a causal LM (base weights) and its tokenizer
                  strategy='prompt', # 'prompt' | 'cls' | 'base' | 'few-shot' (with alpha)
                  *, alpha=None, # few-shot mixture weights
                  label_to_expert:dict|None=None, # pass-1 label -> expert name
-                 lenient_parse:bool=False, # pass 1 also accepts an unboxed "Classification: X"
+                 lenient_parse:bool=False, # pass1='generate': also accept an unboxed "Classification: X"
+                 pass1:str='score', # 'score' (labels scored in one forward) | 'generate' (the paper's generate-then-parse)
                  max_new_tokens:int=512 # pass-2 budget
                 )->dict:
     "Both passes on one request: `{prompt, label, expert, alpha, answer, pass1 (raw pass-1 output), timing}`."
-    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, max_new_tokens=max_new_tokens)
+    ad = Adapter(model, tok, factors, experts, label_to_expert=label_to_expert, lenient_parse=lenient_parse, pass1=pass1, max_new_tokens=max_new_tokens)
     out = ad([prompt], strategy=strategy, alpha=alpha)
     return dict(prompt=prompt, **out.decisions[0].to_dict(ad.names), answer=out.answers[0],
                 pass1=ad.last_pass1[0] if ad.last_pass1 else None, timing=out.timing)
@@ -189,7 +191,7 @@ def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
         routing = label_map(a.label_map, {n: e for n, e in experts.items() if n != 'cls'})
         with warnings.catch_warnings():   # the unreached experts are reported below, in the command's words
             warnings.simplefilter('ignore')
-            ad = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens or 256,
+            ad = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, pass1=a.pass1, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens or 256,
                          label_to_expert=routing, check_fingerprint=not a.no_check_fingerprint)
     except ValueError as e: return _fail(e)
     if a.strategy in ('prompt', 'cls') and ad.unreached():
@@ -211,7 +213,7 @@ def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
         summary = dict(res.row(), strategy=a.strategy, timing=res.timing, alpha=res.alpha, shots=res.shots)
         if a.out: save_records(Path(a.out)/'records.jsonl', res.records)
     if a.out:   # with its provenance: model, budget, seed, git revision, wall time, command
-        budget = dict(limit=a.limit, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens, lenient=a.lenient,
+        budget = dict(limit=a.limit, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens, lenient=a.lenient, pass1=a.pass1,
                       **({'cem': dataclasses.asdict(cem)} if a.strategy == 'few-shot' else {}))
         write_results(Path(a.out)/'adapt.json', scored, model=a.model, budget=budget, seed=a.seed,
                       wall_time_s=time.perf_counter() - t0, experts=list(experts), **summary)
@@ -314,13 +316,14 @@ def adapt_demo(model, tok, # the model (base weights) and its tokenizer
                per_task:int=2, # requests per unseen task
                cem:CEMConfig|None=None, # few-shot search (default: small, log-likelihood scored)
                max_new_tokens:int=96, # pass-2 cap
-               lenient:bool=False, # pass 1 also accepts an unboxed "Classification: X" (see `parse_label`)
+               lenient:bool=False, # pass1='generate': also accept an unboxed "Classification: X" (see `parse_label`)
+               pass1:str='score', # 'score' (labels scored in one forward) | 'generate' (the paper's generate-then-parse)
                log=print # printer
               )->tuple:
     "The three strategies on `per_task` requests of each unseen task: `(summary rows, {task: α}, expert names)`."
     from tqdm.auto import tqdm
     cem = cem or CEMConfig(population=4, iterations=2, k=3, elite_ratio=0.5, loglik_only=True)
-    ad = Adapter(model, tok, factors, experts, max_new_tokens=max_new_tokens, batch_size=4, lenient_parse=lenient)
+    ad = Adapter(model, tok, factors, experts, max_new_tokens=max_new_tokens, batch_size=4, lenient_parse=lenient, pass1=pass1)
     rows, alphas = [], {}
     units = [(t, s) for t in UNSEEN_TASKS for s in STRATEGIES]
     for t, s in tqdm(units, desc='adapt', unit='unit'):

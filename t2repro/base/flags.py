@@ -10,8 +10,9 @@ from .config import DEFAULT_MODEL, TINY_FAMILIES, PRECISIONS, METHODS, TRAIN_TAS
 
 # %% auto #0
 __all__ = ['TASKS', 'positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'fraction', 'float_list',
-           'int_list', 'layers_spec', 'TASK_HELP', 'OUT_HELP', 'task_name', 'task_list', 'per_task', 'lr_spec',
-           'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'common_flags', 'eval_flags']
+           'int_list', 'layers_spec', 'TASK_HELP', 'OUT_HELP', 'PASS1_MODES', 'task_name', 'task_list', 'per_task',
+           'lr_spec', 'folder', 'existing_file', 'Parser', 'model_flag', 'runtime_flags', 'common_flags', 'eval_flags',
+           'pass1_flag']
 
 # %% ../../nbs/08_flags.ipynb #d983f05f
 TASKS = (*ALL_TASKS, CLS_TASK)  # the names a flag accepts (cls: the classifier expert's task)
@@ -137,3 +138,12 @@ def eval_flags(p:Parser):
     p.add_argument('--backend', default='hf', choices=['hf', 'vllm'], help='generation backend')
     p.add_argument('--seed', type=non_negative_int, default=0, help='random seed')
     p.add_argument('--out', default=None, help=OUT_HELP)
+
+# %% ../../nbs/08_flags.ipynb #9b3da4d1
+PASS1_MODES = ('score', 'generate')   # pass 1: the labels scored in one forward (default) | the paper's generate-then-parse
+
+def pass1_flag(p:Parser # the parser of a command that adapts with the prompt or cls strategy
+              ):
+    "`--pass1 {score,generate}`: how pass 1 of the prompt and cls strategies reads the category."
+    p.add_argument('--pass1', default=PASS1_MODES[0], choices=PASS1_MODES,
+                   help="pass 1 of prompt / cls: score (the labels' scores after the prompt, one forward) | generate (the paper's generate-then-parse)")

@@ -174,6 +174,7 @@ def demo_parser()->Parser:
     a('--population', type=int, default=4, help='few-shot CEM candidates per iteration')
     a('--train-steps', type=int, default=2, help='steps of the brief training of missing experts')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X" (the paper reads only \\boxed{})')
+    pass1_flag(p)
     return p
 
 def bench_parser()->Parser:
@@ -213,6 +214,7 @@ def adapt_parser()->Parser:
     a('--max-new-tokens', type=int, default=None, help="pass-2 generation cap (default: the task's; 256 for --prompt)")
     a('--batch-size', type=int, default=8, help='prompts per generation batch')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    pass1_flag(p)
     a('--label-map', default=None, help='pass-1 label -> expert name, e.g. reasoning=my_expert,math=gsm8k (base: the base weights; default: code=mbpp,math=gsm8k,reasoning=arc_easy)')
     a('--no-check-fingerprint', action='store_true', help="use experts trained on other base weights than the model's")
     _cem_flags(p)
@@ -239,6 +241,7 @@ def table2_parser()->Parser:
     a('--collect', action='store_true', help='run no unit: write the files from the finished units, listing the others as pending')
     a('--heldout', type=non_negative_int, default=100, help='pass 1 alone (prompt, cls) on this many test items of each training task (0: skip)')
     a('--lenient', action='store_true', help='pass 1 also accepts an unboxed "Classification: X"')
+    pass1_flag(p)
     a('--label-map', default=None, help='pass-1 label -> expert name, e.g. reasoning=my_expert,math=gsm8k (base: the base weights; default: code=mbpp,math=gsm8k,reasoning=arc_easy)')
     a('--no-check-fingerprint', action='store_true', help="use experts trained on other base weights than the model's")
     a('--seed', type=int, default=0, help='random seed (few-shot draw, CEM and bootstrap)')

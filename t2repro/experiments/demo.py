@@ -59,13 +59,14 @@ def demo_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:
     for n, e in experts.items(): print(f"  {n}: {e.meta['source']}, validation score {e.meta.get('val_score')}")
     print('[3/4] the three strategies on the unseen tasks', flush=True)
     cem = CEMConfig(population=a.population, iterations=a.iterations, k=a.k, elite_ratio=0.5, loglik_only=True)
-    rows, alphas, enames = adapt_demo(model, tok, experts, factors, out/('adapt-lenient' if a.lenient else 'adapt'), a.per_task, cem, a.max_new_tokens, a.lenient)
+    units = 'adapt' if a.pass1 == 'score' else 'adapt-generate-lenient' if a.lenient else 'adapt-generate'   # one folder per pass-1 protocol
+    rows, alphas, enames = adapt_demo(model, tok, experts, factors, out/units, a.per_task, cem, a.max_new_tokens, a.lenient, a.pass1)
     sl = model_suffix(a.model)
     fig = plot_alpha(alphas, enames, out/'figures'/f'demo_alpha{sl}.png', 'Few-shot α per unseen task (demo search)')
     print('[4/4] summary (correct / requests)\n' + demo_summary(rows))
     res = write_results(out/f'demo{sl}.json', rows, model=a.model, seed=0, wall_time_s=time.time() - t0,
-                        budget=dict(per_task=a.per_task, max_new_tokens=a.max_new_tokens, lenient=a.lenient, cem=asdict(cem), expert_training=asdict(train)),
+                        budget=dict(per_task=a.per_task, max_new_tokens=a.max_new_tokens, pass1=a.pass1, lenient=a.lenient, cem=asdict(cem), expert_training=asdict(train)),
                         experts={n: e.meta['source'] for n, e in experts.items()}, alpha=alphas, figures=[str(fig.relative_to(out))],
-                        records=('adapt-lenient' if a.lenient else 'adapt') + '/TASK/STRATEGY.jsonl', score_meaning='share of the requests answered correctly (a handful: a demo, not a measurement)')
+                        records=units + '/TASK/STRATEGY.jsonl', score_meaning='share of the requests answered correctly (a handful: a demo, not a measurement)')
     print(f'wrote {res} and {fig} ({time.time() - t0:.0f} s)')
     return 0
