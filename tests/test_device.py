@@ -114,7 +114,7 @@ class _Loaded(BaseException):
     "Raised by the patched `load_model` once it has recorded its arguments: the command stops there."
 
 
-@pytest.mark.parametrize('command', ['table1', 'transfer', 'bench', 'adapt'])
+@pytest.mark.parametrize('command', ['table1', 'transfer', 'bench', 'adapt', 'eval', 'baseline'])
 def test_commands_hand_the_runtime_to_load_model(command, tmp_path, monkeypatch):
     "`--device` and `--precision` reach `load_model`: each command's parsed runtime loads the model (`meta`, bf16 here)."
     import t2repro.base.models as M
@@ -123,15 +123,18 @@ def test_commands_hand_the_runtime_to_load_model(command, tmp_path, monkeypatch)
     from t2repro.experiments.adaptation import transfer_cli
     from t2repro.experiments.bench_run import bench_cli
     from t2repro.adapt.run import adapt_cli
+    import t2repro.interface.commands as C, t2repro.experiments.tables as TB
     seen = []
     def load_model(name=None, **kw):
         seen.append(kw)
         raise _Loaded
-    for mod in (M, T1, AD, B): monkeypatch.setattr(mod, 'load_model', load_model)
+    for mod in (M, T1, AD, B, C, TB): monkeypatch.setattr(mod, 'load_model', load_model)
     rt = ['--model', 'tiny-qwen2', '--device', 'meta', '--precision', 'bf16']
     cli, argv = dict(table1=(table1_cli, [*rt, '--tasks', 'arc_easy', '--methods', 'base', '--test-limit', '2', '--out', str(tmp_path)]),
                      transfer=(transfer_cli, [a for a in rt if a not in ('--model', 'tiny-qwen2')] + ['--models', 'tiny-qwen2', '--limit', '2', '--out', str(tmp_path)]),
                      bench=(bench_cli, [*rt, '--out', str(tmp_path)]),
-                     adapt=(adapt_cli, [*rt, '--strategy', 'prompt', '--prompt', 'hi']))[command]
+                     adapt=(adapt_cli, [*rt, '--strategy', 'prompt', '--prompt', 'hi']),
+                     eval=(C.eval_cli, [*rt, '--task', 'arc_easy', '--limit', '2', '--out', str(tmp_path)]),
+                     baseline=(TB.baseline_cli, [*rt, '--tasks', 'arc_easy', '--limit', '2', '--out', str(tmp_path)]))[command]
     with pytest.raises(_Loaded): cli(argv)
     assert seen == [dict(device=torch.device('meta'), dtype=torch.bfloat16)], seen

@@ -46,7 +46,7 @@ def demo_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:
     t0 = time.time()
     try:
         rt = Runtime.from_args(a).apply()
-        model, tok = load_model(a.model, device=rt.torch_device)
+        model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
         svf_targets(model, a.targets, a.layers)
     except (OSError, ValueError) as e: ap.error(str(e))
     print(f'[1/4] loaded {a.model} ({time.time() - t0:.0f} s); SVD anatomy', flush=True)

@@ -82,7 +82,7 @@ def baseline_cli(argv:list|None=None # arguments after `t2repro baseline`
     set_seed(a.seed)
     t0 = time.time()
     print(f'loading {a.model} ...', flush=True)
-    model, tok = load_model(a.model, device=rt.torch_device)
+    model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
     folder = results_dir(a.out, 'runs')
     budget = dict(split=a.split, rows='first n of the split', batch_size=a.batch_size, fast_mc=not a.no_fast_mc, decoding='greedy',
                   limit={t.name: limits[t.name] for t in tasks}, max_new_tokens={t.name: 'logits (1 forward)' if t.kind == 'mc' and not a.no_fast_mc else caps[t.name] or t.max_new_tokens for t in tasks})

@@ -60,7 +60,7 @@ def eval_cli(argv:list|None=None # arguments after `t2repro eval`
     set_seed(a.seed)
     t0 = time.time()
     print(f'loading {a.model} ...', flush=True)
-    model, tok = load_model(a.model, device=rt.torch_device)
+    model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
     ex = None
     if a.expert:
         try: ex = load_expert(a.expert, model=model, check_fingerprint=not a.no_check_fingerprint)
@@ -113,7 +113,7 @@ def train_svf_cli(argv:list|None=None # command-line arguments (default: `sys.ar
     except (ValueError, OSError) as e: return fail('t2repro train-svf', e)
     _say_plan(a, cfg, rows)
     rt = Runtime.from_args(a).apply()
-    model, tok = load_model(a.model, device=rt.torch_device)
+    model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
     t0 = time.time()
     res = train_svf(model, tok, load_task(a.task), cfg, out, model_name=a.model, **rows)
     print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"expert.safetensors"} ({time.time()-t0:.1f} s)')
@@ -131,7 +131,7 @@ def train_lora_cli(argv:list|None=None # command-line arguments (default: `sys.a
     except (ValueError, OSError) as e: return fail('t2repro train-lora', e)
     _say_plan(a, cfg, rows)
     rt = Runtime.from_args(a).apply()
-    model, tok = load_model(a.model, device=rt.torch_device)
+    model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
     t0 = time.time()
     res = train_lora(model, tok, load_task(a.task), cfg, out, lcfg, model_name=a.model, **rows)
     print(f'best step {res["best_step"]} val {res["best_val"]} -> {out/"adapter"} ({time.time()-t0:.1f} s)')
