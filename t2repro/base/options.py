@@ -145,9 +145,11 @@ def table1_parser()->Parser:
     a('--svf-objective', default=tf['objective']['default'], choices=tf['objective']['choices'], help='SVF training objective')
     a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
     a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')
-    a('--eval-batch-size', type=positive_int, default=8, help='evaluation batch size')
+    a('--eval-batch-size', type=per_task, default='8', help='(spec) batch size of evaluation and validation generation')
     a('--seed', type=non_negative_int, default=0, help='random seed')
     a('--out', default=None, help=OUT_HELP)
+    a('--candidate', type=positive_float, default=None, metavar='LR',
+      help='train only the learning-rate candidate LR of each unit that has it, then stop without scoring: runs candidates in parallel processes')
     a('--collect', action='store_true', help='run no unit: write the results file and figure from the finished units, listing the others as pending')
     a('--results', default=None, help='results file (default: OUT/table1.json)')
     a('--figure', default=None, help='figure (default: OUT/figures/table1.png)')

@@ -20,7 +20,7 @@ from .common import results_dir, relative, portable_command, fail, data_env, con
 
 # %% auto #0
 __all__ = ['train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs', 'plot_curves',
-           'table1_units', 'table1_cli']
+           'table1_units', 'train_candidates', 'table1_cli']
 
 # %% ../../nbs/74_table1.ipynb #a6f56af8
 def _trained(method:str)->str: return 'svf' if method.startswith('svf') else method
@@ -31,15 +31,18 @@ def train_unit(task, # the task
                model_name:str, # model preset or hub id
                cands:list, # candidate `TrainConfig`s (one per learning rate)
                folder:Path, # the unit's folder
-               log=print # progress printer
-              )->tuple:
+               log=print, # progress printer
+               only:float|None=None # train only the candidate of this learning rate and return None (a parallel process's share)
+              )->tuple|None:
     "Train every candidate (`train/`, or `train-lr<lr>/` for several) and keep the best by validation score (first on ties): (its run folder, the row's extra fields)."
     runs = []
     for c in cands:
+        if only is not None and c.lr != only: continue
         sub = folder/'train' if len(cands) == 1 else folder/f'train-lr{c.lr:g}'
         if len(cands) > 1: log(f'   {method} candidate lr {c.lr:g}', flush=True)
         s = (train_svf if _trained(method) == 'svf' else train_lora)(model, tok, task, c, sub, model_name=model_name, log=log)
         runs.append((sub, c, s))
+    if only is not None: return None
     key = lambda r: -math.inf if r[2]['best_val'] is None else r[2]['best_val']
     sub, c, s = max(runs, key=key)
     times = [h['time_s'] for h in s['history'] if 'time_s' in h]
@@ -177,12 +180,12 @@ def table1_configs(args, # parsed `t2repro table1` arguments
                   )->dict:
     "`{(task, method): [TrainConfig, ...]}` for the trained methods (one config per candidate learning rate), from the (spec) options."
     spec = {k: parse_per_task(getattr(args, k), tasks) for k in
-            ('steps', 'batch_size', 'micro_batch', 'train_limit', 'val_limit', 'val_every', 'rollout_max_new_tokens', 'patience')}
+            ('steps', 'batch_size', 'micro_batch', 'train_limit', 'val_limit', 'val_every', 'rollout_max_new_tokens', 'patience', 'eval_batch_size')}
     out = {}
     for t in tasks:
         kw = dict(steps=spec['steps'][t], batch_size=spec['batch_size'][t], micro_batch=min(spec['micro_batch'][t], spec['batch_size'][t]),
                   train_limit=spec['train_limit'][t], val_limit=spec['val_limit'][t], val_every=spec['val_every'][t],
-                  max_new_tokens=spec['rollout_max_new_tokens'][t], seed=args.seed, val_batch_size=args.eval_batch_size, patience=spec['patience'][t] or 0,
+                  max_new_tokens=spec['rollout_max_new_tokens'][t], seed=args.seed, val_batch_size=spec['eval_batch_size'][t] or 8, patience=spec['patience'][t] or 0,
                   precision=args.precision)
         svf = dict(kw, objective=args.svf_objective, targets=args.targets, kl_coef=args.svf_kl_coef)
         svf_lr, lora_lr = (lrs.get(t, lrs['*']) for lrs in (args.svf_lr, args.lora_lr))   # a task's own candidates, else the shared ones
@@ -246,6 +249,24 @@ def _table1_budget(cfgs, units, test_limit, mnt)->dict:
     tasks = list(dict.fromkeys(t for t, _ in units))
     return {t: dict(test_limit=test_limit[t], eval_max_new_tokens=mnt[t], **{m: one(t, m) for t2, m in units if t2 == t and m != 'base'}) for t in tasks}
 
+def train_candidates(args, # parsed `t2repro table1` arguments (`--candidate LR`)
+                     rt:Runtime, # where and in what dtype the model loads
+                     cfgs:dict, # `table1_configs`
+                     units:list, # the trained (task, method) units
+                     out:Path # the units folder
+                    )->int:
+    "Train the `--candidate` learning rate of every unfinished unit that lists it, then stop: the unit's own run later finds it trained."
+    todo = [(t, m) for t, m in units if not (out/t/m/'result.json').exists() and any(c.lr == args.candidate for c in cfgs[t, m])]
+    if not todo:
+        print(f'no unfinished unit has the candidate lr {args.candidate:g}')
+        return 0
+    model, tok = load_model(args.model, device=rt.torch_device, dtype=rt.weights_dtype)
+    for t, m in todo:
+        print(f'== {t} / {m}: train the candidate lr {args.candidate:g} only', flush=True)
+        atomic_save_json(dict(model=args.model, task=t, method=m, config=[asdict(c) for c in cfgs[t, m]]), out/t/m/'config.json')
+        with data_env(args.data_dir): train_unit(get_task(t), m, model, tok, args.model, cfgs[t, m], out/t/m, only=args.candidate)
+    return 0
+
 def _unit_check(folder, # a unit's folder
                 now:dict # the settings `run_unit` would save in its config.json
                ):
@@ -267,6 +288,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         resolve_model(args.model)   # an unknown model fails now
         cfgs = table1_configs(args, tasks)
         test_limit, mnt = parse_per_task(args.test_limit, tasks), parse_per_task(args.max_new_tokens, tasks)
+        ebs = {t: b or 8 for t, b in parse_per_task(args.eval_batch_size, tasks).items()}
         for t, m in units:
             if m != 'base': _unit_check(out/t/m, dict(model=args.model, task=t, method=m, config=[asdict(c) for c in cfgs[t, m]]))
         for t in tasks:  # every file the units need, before any model loads
@@ -275,6 +297,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                 load_rows(get_task(t), 'train', cfgs[t, 'svf'][0].train_limit, args.data_dir)
                 load_rows(get_task(t), 'val', cfgs[t, 'svf'][0].val_limit, args.data_dir)
     except (ValueError, OSError) as e: return fail('t2repro table1', e)
+    if args.candidate is not None: return train_candidates(args, rt, cfgs, [u for u in units if u[1] != 'base'], out)
     budget = _table1_budget(cfgs, units, test_limit, mnt)
     rows, pending = [], [f'{t}/{m}' for t, m in units if not (out/t/m/'result.json').exists()]
     for t, m in units:
@@ -283,7 +306,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
             continue
         what = '' if m == 'base' else f'train ≤ {cfgs[t, m][0].steps} steps of {cfgs[t, m][0].batch_size} (lr {", ".join(f"{c.lr:g}" for c in cfgs[t, m])}), then '
         print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
-        with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], args.eval_batch_size, mnt[t], runtime=rt)
+        with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], ebs[t], mnt[t], runtime=rt)
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)

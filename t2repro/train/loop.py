@@ -131,7 +131,9 @@ def train_step(learner, # the learner
     picks = {'train_pred': dict(sorted(Counter(st['texts']).items()))} if getattr(task, 'kind', '') == 'mc' and st.get('texts') else {}
     return dict(step=s, loss=st['loss'], grad_norm=gn, lr=sched.get_last_lr()[0],
                 reward=float(np.mean(st['reward'])) if st['reward'] else None, kl=float(np.mean(st['kl'])) if st['kl'] else None,
-                tokens=float(np.mean(st['len'])), **picks, time_s=round(time.time() - t0, 3))
+                tokens=float(np.mean(st['len'])), **({'cap_hit': float(np.mean(st['cap']))} if st.get('cap') else {}), **picks,
+                **{f'{k}_s': round(v, 3) for k, v in (st.get('seconds') or {}).items()},
+                time_s=round(time.time() - t0, 3))
 
 # %% ../../nbs/41_loop.ipynb #ed7c1016
 _RESUMABLE = ('steps', 'patience', 'ckpt_every', 'val_batch_size')   # settings a resume may change: how long, how often, how fast

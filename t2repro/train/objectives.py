@@ -4,7 +4,7 @@
 
 # %% ../../nbs/40_objectives.ipynb #8bb753d2
 from __future__ import annotations
-import torch
+import time, torch
 import torch.nn.functional as F
 from ..base.models import contiguous_head
 from ..base.config import TrainConfig
@@ -134,19 +134,25 @@ def rl_step(learner, # the learner (live / merged / base views)
     reward_fn = reward_fn or (lambda task, row, text: float(reward(task, row, text)))
     prompts = _prompt_ids(task, rows, tok)
     if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
+    mx, t0 = _max_new(task, cfg), time.perf_counter()
     with learner.merged():
-        conts = generate_rollouts(learner.model, tok, prompts, _max_new(task, cfg), getattr(task, 'stop', ()) or (), cfg.rollout == 'sample',
+        t1 = time.perf_counter()
+        conts = generate_rollouts(learner.model, tok, prompts, mx, getattr(task, 'stop', ()) or (), cfg.rollout == 'sample',
                                   cfg.temperature, max(cfg.micro_batch, GEN_BATCH))   # every rollout of the step through one set of refilled slots
+        t2 = time.perf_counter()
+    switch = time.perf_counter() - t2 + t1 - t0   # entering and leaving the merged view: the expert move
     texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
     r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32, device=learner.model.device)
     conts = [c if c else [tok.eos_token_id] for c in conts]
     fwd = lambda ix: cont_logits(learner.model, [prompts[i] for i in ix], [conts[i] for i in ix], tok.pad_token_id)
     def loss_of(ix, base):
         logits, tgt, m = fwd(ix)
-        kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else torch.zeros(len(ix), device=logits.device)
+        kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else None   # computed only when λ > 0
         return reinforce_loss((token_logprobs(logits, tgt) * m).sum(-1), r[ix], kl, cfg.kl_coef), kl
+    t3 = time.perf_counter()
     loss, kls = accumulate(learner, len(rows), cfg, loss_of, lambda ix: fwd(ix)[0])
-    return dict(reward=r.tolist(), loss=loss, kl=kls, len=[len(c) for c in conts], texts=texts)
+    return dict(reward=r.tolist(), loss=loss, kl=kls, len=[len(c) for c in conts], texts=texts, cap=[len(c) >= mx for c in conts],
+                seconds=dict(gen=t2 - t1, grad=time.perf_counter() - t3, switch=switch))
 
 # %% ../../nbs/40_objectives.ipynb #7df667fb
 def mc_label_tokens(task, # a multiple-choice task
