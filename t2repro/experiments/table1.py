@@ -195,18 +195,44 @@ def table1_configs(args, # parsed `t2repro table1` arguments
     return out
 
 # %% ../../nbs/74_table1.ipynb #ee764ec9
+def _histories(units, task, m)->list:
+    "The history of each training run of a unit: `history.json` when finished, else `progress.json` (written at every checkpoint)."
+    runs = sorted(p for p in (Path(units)/task/m).glob('train*') if p.is_dir())
+    return [f for f in (r/'history.json' if (r/'history.json').exists() else r/'progress.json' for r in runs) if f.exists()]
+
+def _plot_side(units, task, ms, axs):
+    "Per method: the share of rollouts that hit the token cap and, where computed, the mean KL to the base model, per step."
+    for ax, m in zip(axs, ms):
+        ax2 = None
+        for k, f in enumerate(_histories(units, task, m)):
+            h = load_json(f)
+            tr = [x for x in h['history'] if x.get('cap_hit') is not None]
+            ax.plot([x['step'] for x in tr], [x['cap_hit'] for x in tr], '.-', color=f'C{k}', label=f"lr {h['config']['lr']:g}: cap hit")
+            kl = [x for x in h['history'] if x.get('kl') is not None]
+            if kl:
+                ax2 = ax2 or ax.twinx()
+                ax2.plot([x['step'] for x in kl], [x['kl'] for x in kl], 'x--', color=f'C{k}', label=f"lr {h['config']['lr']:g}: KL")
+        ax.set_xlabel('step')
+        ax.set_ylabel('share of rollouts at the cap')
+        ax.set_title(f'{task} / {m}: rollout length' + (' and KL' if ax2 else ''))
+        ax.grid(alpha=.3)
+        ax.legend(fontsize=8)
+
 def plot_curves(units, # the units folder (`<out>/table1`)
                 task:str, # a task name
                 path=None # also save the figure here (PNG, atomically)
                ):
-    "Train reward (or loss) and validation score per step of every finished training run of `task`'s units."
+    "Train reward (or loss) and validation score per step of every finished training run of `task`'s units; for generation rollouts also the share of rollouts cut by the token cap and the KL to the base model (when λ > 0 computed it)."
     import matplotlib.pyplot as plt
-    ms = [m for m in METHODS if m != 'base' and any((Path(units)/task/m).glob('train*/history.json'))]
-    if not ms: raise ValueError(f'no finished training run of {task} in {Path(units).name}/')
-    fig, axs = plt.subplots(len(ms), 1, figsize=(8, 3.6*len(ms)), squeeze=False)   # one method per row: legible at page width
+    ms = [m for m in METHODS if m != 'base' and _histories(units, task, m)]
+    if not ms: raise ValueError(f'no finished or running training run of {task} in {Path(units).name}/')
+    side = any(x.get('cap_hit') is not None for m in ms for f in _histories(units, task, m) for x in load_json(f)['history'])
+    fig, axs = plt.subplots(len(ms), 2 if side else 1, figsize=(14 if side else 8, 3.6*len(ms)), squeeze=False,
+                            gridspec_kw=dict(width_ratios=[1.6, 1]) if side else None)   # one method per row: legible at page width
+    if side: _plot_side(units, task, ms, axs[:, 1])
     for ax, m in zip(axs[:, 0], ms):
         ax2 = ax.twinx()
-        for k, f in enumerate(sorted((Path(units)/task/m).glob('train*/history.json'))):
+        for k, f in enumerate(_histories(units, task, m)):
             h = load_json(f)
             hs, lr = h['history'], h['config']['lr']
             tr = [x for x in hs if x.get('loss') is not None]

@@ -180,6 +180,7 @@ def _finish(out, state, cfg, val, n_train, save, title)->dict:
     summary = dict(steps=state['step'], best_step=state['best_step'], best_val=state['best_val'], config=asdict(cfg), stopped_early=stalled(state, cfg),
                    history=state['history'], n_train=n_train, n_val=len(val))
     atomic_save_json(summary, out/'history.json')
+    (out/'progress.json').unlink(missing_ok=True)   # history.json supersedes it
     plot_history(state['history'], out/'curve.png', title=title)
     return summary
 
@@ -218,7 +219,9 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
                     save('best', s, rec['val'])
             state['history'].append(rec)
             state['step'] = s
-            if s % cfg.ckpt_every == 0 or s == cfg.steps: save_checkpoint(ck, learner, opt, sched, state)
+            if s % cfg.ckpt_every == 0 or s == cfg.steps:
+                save_checkpoint(ck, learner, opt, sched, state)
+                atomic_save_json(dict(finished=False, **{k: state[k] for k in ('step', 'best_step', 'best_val', 'config', 'history')}), out/'progress.json')   # readable while it runs
             log(' '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in rec.items() if v is not None), flush=True)
     summary = _finish(out, state, cfg, val, len(train), save, f"{meta.get('method', '')} {meta['task']}".strip())
     if val and summary['best_step'] == 0 and summary['steps'] > 0:   # best-by-validation kept the untrained start: say so
