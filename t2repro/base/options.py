@@ -173,7 +173,7 @@ def table4_parser()->Parser:
                'OUT/table4/<task>/<method>/ and OUT/figures/table4.png; base, svf-mlp and lora-sft are read from Table 1\'s units '
                '(--table1) when they hold the same settings.')
     a = _table_flags(p, 'table4').add_argument
-    a('--methods', type=lambda s: method_list(s, tuple(TABLE4_ROWS)), default=','.join(TABLE4_ROWS), help='comma-separated rows')
+    a('--methods', type=lambda s: method_list(s, tuple(TABLE4_ROWS)), default=','.join(TABLE4_ROWS), help='comma-separated rows (default: all of them)')
     a('--only', type=lambda s: method_list(s, tuple(TABLE4_ROWS)), default=None, metavar='ROWS',
       help="run only these rows' units this time (one unit per process); the others are collected if finished, else listed as pending")
     a('--table1', default=None, metavar='DIR', help="Table 1's units folder whose base, svf(-exact) and lora units stand for base, svf-mlp and lora-sft (default: OUT/table1)")

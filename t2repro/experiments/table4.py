@@ -133,6 +133,10 @@ def drop_flags(argv:list, # a command line
         else: out.append(a)
     return out
 
+def _drop_test():
+    test_eq(drop_flags(['t2repro', 'table4', '--only', 'svf-attn', '--methods', 'svf-attn', '--collect', '--only=lora-rl'], '--collect', only=1),
+            ['t2repro', 'table4', '--methods', 'svf-attn'])
+
 NOTE = ("wall_time_s sums the units' wall times (a unit read from Table 1 counts its own); rows: base, svf-mlp (= Table 1's svf-exact "
         "on multiple choice, svf elsewhere) and lora-sft (= Table 1's lora) are read from Table 1's units (`unit`); svf-attn and "
         "svf-sft adapt q_proj and v_proj, svf-mlp-attn the MLP and q_proj, k_proj, v_proj; lora-rl and lora-sft the paper's LoRA "
