@@ -19,8 +19,8 @@ from .common import results_dir, relative, portable_command, fail, data_env, con
 from .table1 import run_unit, with_deltas, plot_table1, table1_configs, publish_expert, _table1_budget, _unit_check
 
 # %% auto #0
-__all__ = ['PAPER_TABLE4', 'TABLE1_SOURCE', 'BIG_MODEL', 'NOTE', 'arch_of', 'row_matrices', 'row_params', 'table4_configs',
-           'table1_unit', 'table4_row', 'drop_flags', 'table4_cli']
+__all__ = ['PAPER_TABLE4', 'SAME_STEP', 'TABLE1_SOURCE', 'BIG_MODEL', 'NOTE', 'arch_of', 'row_matrices', 'row_params',
+           'table4_configs', 'table1_unit', 'table4_row', 'drop_flags', 'table4_cli']
 
 # %% ../../nbs/79_table4.ipynb #9faa7312
 PAPER_TABLE4 = {  # Llama-3-8B-Instruct, accuracy %: Table 4's GSM8K / MATH where the row is there, else Table 1 (GSM8K, ARC-Easy) and Table 2 (MATH); None: not reported
@@ -32,6 +32,7 @@ PAPER_TABLE4 = {  # Llama-3-8B-Instruct, accuracy %: Table 4's GSM8K / MATH wher
     'lora-rl': dict(gsm8k=57.92, math=15.72, arc_easy=None, params='6.82M', source='Table 4'),
     'lora-sft': dict(gsm8k=77.18, math=24.12, arc_easy=88.97, params='6.82M', source='Tables 1, 2'),
 }
+SAME_STEP = ('micro_batch', 'val_batch_size', 'ckpt_every')   # how a step is split or saved: memory and speed, not the update (accumulation)
 TABLE1_SOURCE = {'base': 'base', 'svf-mlp': 'svf', 'lora-sft': 'lora'}   # Table 4's rows that are Table 1's units (svf-mlp: svf-exact on multiple choice)
 BIG_MODEL = 'llama3-8b-instruct'   # the paper's model of Table 4: its parameter counts, on the meta device
 
@@ -83,7 +84,7 @@ def table1_unit(table1, # Table 1's units folder (`<out>/table1`)
                 cfgs:dict, # `table4_configs`
                 n_test:int # the test rows this command scores
                )->Path|None:
-    "Table 1's finished unit that stands for the row (base, svf-mlp, lora-sft), or None; a unit of other settings is refused, naming them."
+    "Table 1's finished unit that stands for the row (base, svf-mlp, lora-sft), or None; a unit of other settings (but `SAME_STEP`) is refused, naming them."
     if method not in TABLE1_SOURCE: return None
     m1 = 'svf-exact' if method == 'svf-mlp' and get_task(task).kind == 'mc' else TABLE1_SOURCE[method]
     f = Path(table1)/task/m1
@@ -98,7 +99,7 @@ def table1_unit(table1, # Table 1's units folder (`<out>/table1`)
         mine = {c.lr: asdict(c) for c in cfgs[task, method]}
         chosen = next((c for c in saved['config'] if c['lr'] == r.get('lr')), None)
         if r.get('lr') not in mine: why.append(f"its chosen lr {r.get('lr')} is not among this command's {', '.join(f'{x:g}' for x in mine)}")
-        elif d := config_diff(dict(config=[chosen]), dict(config=[mine[r['lr']]])): why.append(d)
+        elif d := config_diff(*({k: v for k, v in c.items() if k not in SAME_STEP} for c in (chosen, mine[r['lr']]))): why.append(d)
     if why: raise ValueError(f'{f} stands for {task}/{method} but holds other settings ({"; ".join(why)}): pass the flags it was run with, or --table1 another folder')
     return f
 
@@ -140,7 +141,8 @@ def _drop_test():
 NOTE = ("wall_time_s sums the units' wall times (a unit read from Table 1 counts its own); rows: base, svf-mlp (= Table 1's svf-exact "
         "on multiple choice, svf elsewhere) and lora-sft (= Table 1's lora) are read from Table 1's units (`unit`); svf-attn and "
         "svf-sft adapt q_proj and v_proj, svf-mlp-attn the MLP and q_proj, k_proj, v_proj; lora-rl and lora-sft the paper's LoRA "
-        "(q_proj, v_proj, rank 16); RL on multiple choice takes the exact expected-reward gradient over the labels; params: "
+        "(q_proj, v_proj, rank 16); the rows read from Table 1 ran in their own micro-batches (see their unit's config.json): "
+        "a step of batch_size samples is the same update however it is split (gradient accumulation); RL on multiple choice takes the exact expected-reward gradient over the labels; params: "
         "trainable values on this model, params_llama3_8b on Llama-3-8B (meta device); paper: Llama-3-8B-Instruct accuracy % "
         "from Table 4 (GSM8K / MATH), else Tables 1 and 2; delta: paired difference from base on the same items.")
 
