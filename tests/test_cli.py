@@ -58,6 +58,9 @@ BAD_FLAGS = [
     (['eval', '--task', 'gsm9k'], "unknown task"),
     (['eval', '--task', 'gsm8k', '--split', 'nope'], "gsm8k: unknown split 'nope'"),
     (['table1', '--methods', 'base,qlora'], 'methods are base, lora, svf'),
+    (['table4', '--methods', 'base,svf-ffn'], 'methods are base, svf-mlp, svf-attn, svf-mlp-attn, svf-sft, lora-rl, lora-sft'),
+    (['table4', '--only', 'lora'], "--only: 'lora': methods are base, svf-mlp"),
+    (['table4', '--steps', '0'], "--steps: '0'"),
 ]
 
 @pytest.mark.parametrize('argv,why', BAD_FLAGS, ids=[' '.join(a[:1] + a[-2:]) for a, _ in BAD_FLAGS])
@@ -81,7 +84,7 @@ def test_every_option_documented(cmd):
 
 # 2b. one runtime setting: --device, --precision (choices: base.config.PRECISIONS) and --threads on every command that loads
 # a model, each defined once (base.options.runtime_flags), and --model defined once (base.options.model_flag)
-LOADS_MODEL = ('eval', 'baseline', 'train-svf', 'train-lora', 'table1', 'adapt', 'table2', 'transfer', 'demo', 'bench')
+LOADS_MODEL = ('eval', 'baseline', 'train-svf', 'train-lora', 'table1', 'table4', 'adapt', 'table2', 'transfer', 'demo', 'bench')
 
 @pytest.mark.parametrize('cmd', LOADS_MODEL)
 def test_runtime_flags_in_help(cmd):

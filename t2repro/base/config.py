@@ -8,8 +8,9 @@ from dataclasses import dataclass, field, fields, replace, MISSING
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'TINY_FAMILIES', 'PRECISIONS', 'TRAIN_TASKS', 'UNSEEN_TASKS', 'ALL_TASKS', 'LABELS',
-           'DEFAULT_EXPERTS', 'TASK_LABELS', 'METHODS', 'STRATEGIES', 'CLS_TASK', 'QUICK_TRAIN', 'LORA_TRAIN', 'opt',
-           'config_fields', 'check_choices', 'TrainConfig', 'LoRAConfig', 'lora_train_defaults', 'CEMConfig']
+           'DEFAULT_EXPERTS', 'TASK_LABELS', 'METHODS', 'TABLE4_ROWS', 'STRATEGIES', 'CLS_TASK', 'QUICK_TRAIN',
+           'LORA_TRAIN', 'opt', 'config_fields', 'check_choices', 'TrainConfig', 'LoRAConfig', 'lora_train_defaults',
+           'CEMConfig']
 
 # %% ../../nbs/01_config.ipynb #7d2b83c8
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'  # the one spelling of the embedded default's name
@@ -22,6 +23,14 @@ LABELS = ('code', 'math', 'reasoning', 'others')  # pass 1's categories
 DEFAULT_EXPERTS = dict(code='mbpp', math='gsm8k', reasoning='arc_easy')  # label -> the training task whose expert serves it
 TASK_LABELS = dict(gsm8k='math', mbpp='code', arc_easy='reasoning', math='math', humaneval='code', arc_challenge='reasoning')
 METHODS = ('base', 'lora', 'svf', 'svf-exact')  # Table 1: svf is REINFORCE (the paper); svf-exact the exact expected-reward gradient
+TABLE4_ROWS = {  # Table 4's ablations: what each row trains (learner), on what loss, which matrices (SVF kinds; LoRA: `LoRAConfig`'s q_proj, v_proj)
+    'base': dict(learner=None),
+    'svf-mlp': dict(learner='svf', objective='rl', targets='mlp'),          # = Table 1's svf (svf-exact on multiple choice)
+    'svf-attn': dict(learner='svf', objective='rl', targets='qv'),          # attention alone: q, v (the paper's 0.16M on Llama-3-8B)
+    'svf-mlp-attn': dict(learner='svf', objective='rl', targets='mlp,attn'),  # MLP + q, k, v (the paper's 0.58M)
+    'svf-sft': dict(learner='svf', objective='sft', targets='qv'),          # next-token loss on attention (q, v), as the paper's row
+    'lora-rl': dict(learner='lora', objective='rl'),                        # the policy gradient on LoRA's parameters
+    'lora-sft': dict(learner='lora', objective='sft')}                      # = Table 1's lora
 STRATEGIES = ('prompt', 'cls', 'few-shot')      # Table 2: pass 1 by prompt, by the classifier expert, by few-shot CEM
 CLS_TASK = 'cls'  # the classifier expert's training task (registered when t2repro.adapt is imported)
 

@@ -6,14 +6,14 @@
 from __future__ import annotations
 import math, argparse
 from pathlib import Path
-from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TRAIN_TASKS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
+from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TABLE4_ROWS, TRAIN_TASKS, TrainConfig, LoRAConfig, LORA_TRAIN, CEMConfig, UNSEEN_TASKS, ALL_TASKS, CLS_TASK, config_fields
 from .flags import *
 
 # %% auto #0
 __all__ = ['PARSERS', 'train_defaults', 'eval_parser', 'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser',
-           'train_lora_parser', 'train_config', 'params_parser', 'method_list', 'table1_parser', 'demo_parser',
-           'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser', 'plan_parser', 'share', 'weights',
-           'export_parser', 'export_check_parser', 'parser_for']
+           'train_lora_parser', 'train_config', 'params_parser', 'method_list', 'table1_parser', 'table4_parser',
+           'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser', 'plan_parser', 'share',
+           'weights', 'export_parser', 'export_check_parser', 'parser_for']
 
 # %% ../../nbs/09_options.ipynb #2db0b822
 def train_defaults(lora:bool=False # the LoRA baseline's defaults (`LORA_TRAIN`)
@@ -114,24 +114,23 @@ def params_parser()->Parser:
     p.add_argument('--verbose', '-v', action='store_true', help='print a breakdown by module before the total')
     return p
 
-def method_list(s:str # comma-separated methods
+def method_list(s:str, # comma-separated methods
+                ok=METHODS # the allowed methods (Table 1's by default)
                )->str:
-    "`type=` function: comma-separated methods of Table 1 (`experiments.METHODS`)."
-    ms, ok = [m.strip() for m in s.split(',') if m.strip()], METHODS
+    "`type=` function: comma-separated methods of Table 1 (`METHODS`), or of `ok`."
+    ms = [m.strip() for m in s.split(',') if m.strip()]
     bad = [m for m in ms if m not in ok]
     if bad or not ms: raise argparse.ArgumentTypeError(f'{s!r}: methods are {", ".join(ok)}')
     return ','.join(ms)
 
-def table1_parser()->Parser:
-    "Options of `t2repro table1`."
+def _table_flags(p:Parser, # a table command's parser
+                 name:str # table1 | table4: the results file's and figure's default names
+                ):
+    "The flags `table1` and `table4` share: tasks, the (spec) budget, learning rates, evaluation, output."
     tf, lo = train_fields(), train_fields(lora=True)
-    p = Parser('t2repro table1', 'Base vs LoRA vs SVF on the training tasks (Table 1); resumable. Options marked (spec) take N '
-               'for every task or TASK=N overrides, e.g. "4,arc_easy=20". Writes OUT/table1.json, OUT/table1/<task>/<method>/ '
-               'and OUT/figures/table1.png.')
     a = p.add_argument
     common_flags(p)
     a('--tasks', type=task_list, default=','.join(TRAIN_TASKS), help='comma-separated tasks')
-    a('--methods', type=method_list, default='base,lora,svf', help='comma-separated methods')
     for k, d, h in [('steps', '10', 'optimizer steps'), ('batch-size', '16', 'samples per optimizer step'), ('micro-batch', '8', 'samples per forward/backward'),
                     ('train-limit', '', 'first N training rows (default: all)'), ('val-limit', '50', 'first N validation rows'),
                     ('val-every', '5', 'validate every N steps, keep the best'), ('patience', '', tf['patience']['help']),
@@ -142,17 +141,42 @@ def table1_parser()->Parser:
     a('--svf-lr', type=lr_spec, default=str(tf['lr']['default']), help='SVF learning rate; several (comma separated): each is trained, the best by validation kept; TASK=LR gives a task its own candidates')
     a('--lora-lr', type=lr_spec, default=str(lo['lr']['default']), help='LoRA learning rate(s), chosen as for --svf-lr')
     a('--svf-kl-coef', type=non_negative_float, default=tf['kl_coef']['default'], help="SVF's KL coefficient λ")
-    a('--svf-objective', default=tf['objective']['default'], choices=tf['objective']['choices'], help='SVF training objective')
-    a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
-    a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')
     a('--eval-batch-size', type=per_task, default='8', help='(spec) batch size of evaluation and validation generation')
     a('--seed', type=non_negative_int, default=0, help='random seed')
     a('--out', default=None, help=OUT_HELP)
+    a('--collect', action='store_true', help='run no unit: write the results file and figure from the finished units, listing the others as pending')
+    a('--results', default=None, help=f'results file (default: OUT/{name}.json)')
+    a('--figure', default=None, help=f'figure (default: OUT/figures/{name}.png)')
+    return p
+
+def table1_parser()->Parser:
+    "Options of `t2repro table1`."
+    tf, lo = train_fields(), train_fields(lora=True)
+    p = Parser('t2repro table1', 'Base vs LoRA vs SVF on the training tasks (Table 1); resumable. Options marked (spec) take N '
+               'for every task or TASK=N overrides, e.g. "4,arc_easy=20". Writes OUT/table1.json, OUT/table1/<task>/<method>/ '
+               'and OUT/figures/table1.png.')
+    a = _table_flags(p, 'table1').add_argument
+    a('--methods', type=method_list, default='base,lora,svf', help='comma-separated methods')
+    a('--svf-objective', default=tf['objective']['default'], choices=tf['objective']['choices'], help='SVF training objective')
+    a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
+    a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')
     a('--candidate', type=positive_float, default=None, metavar='LR',
       help='train only the learning-rate candidate LR of each unit that has it, then stop without scoring: runs candidates in parallel processes')
-    a('--collect', action='store_true', help='run no unit: write the results file and figure from the finished units, listing the others as pending')
-    a('--results', default=None, help='results file (default: OUT/table1.json)')
-    a('--figure', default=None, help='figure (default: OUT/figures/table1.png)')
+    return p
+
+def table4_parser()->Parser:
+    "Options of `t2repro table4`."
+    rows = '; '.join(f"{m}: {r['learner']} {r['objective']}" + (f" on {r['targets']}" if r.get('targets') else '')
+                     for m, r in TABLE4_ROWS.items() if r.get('learner'))
+    p = Parser('t2repro table4', "The paper's ablations (Table 4) at the scale of Table 1: which matrices SVF adapts, which loss trains "
+               f'SVF and LoRA ({rows}); resumable, one unit per (task, method). Options as for table1. Writes OUT/table4.json, '
+               'OUT/table4/<task>/<method>/ and OUT/figures/table4.png; base, svf-mlp and lora-sft are read from Table 1\'s units '
+               '(--table1) when they hold the same settings.')
+    a = _table_flags(p, 'table4').add_argument
+    a('--methods', type=lambda s: method_list(s, tuple(TABLE4_ROWS)), default=','.join(TABLE4_ROWS), help='comma-separated rows (default: all of them)')
+    a('--only', type=lambda s: method_list(s, tuple(TABLE4_ROWS)), default=None, metavar='ROWS',
+      help="run only these rows' units this time (one unit per process); the others are collected if finished, else listed as pending")
+    a('--table1', default=None, metavar='DIR', help="Table 1's units folder whose base, svf(-exact) and lora units stand for base, svf-mlp and lora-sft (default: OUT/table1)")
     return p
 
 # %% ../../nbs/09_options.ipynb #0a198dd0
@@ -324,9 +348,10 @@ def export_check_parser()->Parser:
     return p
 
 
+
 # %% ../../nbs/09_options.ipynb #460a5f3a
 PARSERS = {'eval': eval_parser, 'baseline': baseline_parser, 'train-svf': train_svf_parser, 'train-lora': train_lora_parser,
-           'params': params_parser, 'table1': table1_parser, 'demo': demo_parser, 'bench': bench_parser,
+           'params': params_parser, 'table1': table1_parser, 'table4': table4_parser, 'demo': demo_parser, 'bench': bench_parser,
            'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser, 'plan': plan_parser,
            'export': export_parser, 'export-check': export_check_parser}
 

@@ -23,7 +23,7 @@ __all__ = ['train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_tabl
            'table1_units', 'train_candidates', 'table1_cli']
 
 # %% ../../nbs/74_table1.ipynb #a6f56af8
-def _trained(method:str)->str: return 'svf' if method.startswith('svf') else method
+def _trained(method:str)->str: return 'svf' if method.startswith('svf') else 'lora' if method.startswith('lora') else method   # Table 4's rows: svf-*, lora-*
 
 def train_unit(task, # the task
                method:str, # lora | svf | svf-exact
@@ -65,7 +65,7 @@ def run_unit(task_name:str, # a task name
     "Train (lora/svf/svf-exact) and evaluate one (task, method) unit; `folder/result.json` makes it idempotent."
     folder = Path(folder)
     if (folder/'result.json').exists(): return load_json(folder/'result.json')
-    if method not in METHODS: raise ValueError(f'method {method!r}: choose from {METHODS}')
+    if _trained(method) not in ('base', 'svf', 'lora'): raise ValueError(f'method {method!r}: choose from {METHODS} (or an svf-* / lora-* row of Table 4)')
     task = get_task(task_name)
     t0 = time.time()
     rows = load_rows(task, 'test', test_limit)
@@ -77,7 +77,7 @@ def run_unit(task_name:str, # a task name
         atomic_save_json(dict(model=model_name, task=task_name, method=method, config=[asdict(c) for c in cands]), folder/'config.json')
         run, extra = train_unit(task, method, model, tok, model_name, cands, folder, log)
         extra['train_wall_s'] = round(time.time() - t0, 1)
-    if method == 'lora': model = load_lora_merged(model, run/'adapter')
+    if _trained(method) == 'lora': model = load_lora_merged(model, run/'adapter')
     with with_expert(model, run/'expert.safetensors' if _trained(method) == 'svf' else None):
         res = evaluate(model, tok, task, rows, batch_size=eval_batch_size, max_new_tokens=max_new_tokens,
                        out=folder/'test.jsonl', progress=False)
@@ -103,15 +103,17 @@ def publish_expert(unit # a finished svf or lora unit's folder (`<out>/table1/<t
     return unit/name
 
 def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` returns them
-                units:Path # the units folder (`<units>/<task>/<method>/test.jsonl`)
+                units:Path, # the units folder (`<units>/<task>/<method>/test.jsonl`)
+                where=None # (task, method) -> a unit's folder, where it is not `<units>/<task>/<method>` (Table 4 reads some from Table 1)
                )->list:
     "The rows with `delta`, `delta_ci_low`, `delta_ci_high`, `delta_n`: the paired-bootstrap difference from base on the same items."
     from t2repro.base.core import paired_bootstrap
     from t2repro.tasks.evaluate import read_records
-    corr = lambda t, m: {str(r['id']): float(r['correct']) for r in read_records(Path(units)/t/m/'test.jsonl')}
+    where = where or (lambda t, m: Path(units)/t/m)
+    corr = lambda t, m: {str(r['id']): float(r['correct']) for r in read_records(Path(where(t, m))/'test.jsonl')}
     out = []
     for r in rows:
-        if not (Path(units)/r['task']/'base'/'test.jsonl').exists():
+        if not (Path(where(r['task'], 'base'))/'test.jsonl').exists():
             out.append(dict(r))
             continue   # base not scored yet
         base, mine = corr(r['task'], 'base'), corr(r['task'], r['method'])
@@ -123,14 +125,15 @@ def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` ret
 # %% ../../nbs/74_table1.ipynb #4cd2360a
 def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
                 path, # PNG destination
-                title:str='' # figure title
+                title:str='', # figure title
+                methods=METHODS # the methods, in the order drawn (Table 4: its rows)
                )->Path:
     "Grouped bars (task × method) with 95% CI whiskers and, for rows with a `delta`, a panel of the paired differences from base; saved atomically."
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     tasks = list(dict.fromkeys(r['task'] for r in rows))
-    ms = [m for m in METHODS if any(r['method'] == m for r in rows)]
+    ms = [m for m in methods if any(r['method'] == m for r in rows)]
     w = 0.8 / max(1, len(ms))
     dms = [m for m in ms if m != 'base' and any(r['method'] == m and 'delta' in r for r in rows)]
     fig, axs = plt.subplots(1, 2 if dms else 1, figsize=((1.8 + 1.9*len(tasks)) * (2 if dms else 1), 3.6), squeeze=False)

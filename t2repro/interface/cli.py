@@ -19,6 +19,7 @@ COMMANDS = {
     'train-svf':  ('t2repro.interface.commands',    'train_svf_cli',  'train an SVF expert with REINFORCE'),
     'train-lora': ('t2repro.interface.commands',    'train_lora_cli', 'train a LoRA baseline with PEFT'),
     'table1':     ('t2repro.experiments.table1', 'table1_cli',     'base vs LoRA vs SVF on the training tasks (resumable)'),
+    'table4':     ('t2repro.experiments.table4', 'table4_cli',     "Table 4's ablations: SVF on MLP / attention / both, SVF and LoRA by RL or next-token loss (resumable)"),
     'adapt':      ('t2repro.adapt.run',   'adapt_cli',      "Transformer²'s two passes on a task or one --prompt (prompt | cls | few-shot)"),
     'table2':     ('t2repro.experiments.adaptation', 'table2_cli', 'Tables 2 and 3: adaptation strategies on the unseen tasks (resumable)'),
     'transfer':   ('t2repro.experiments.adaptation', 'transfer_cli', 'an expert on other models: ordered/shuffled σ, resampled across shapes'),
