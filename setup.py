@@ -25,6 +25,7 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 embedded_requirements = shlex.split(cfg.get('embedded_requirements', ''))
 gpu_requirements = shlex.split(cfg.get('gpu_requirements', ''))
+lm_eval_requirements = shlex.split(cfg.get('lm_eval_requirements', ''))
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 lic = licenses[cfg['license']]
@@ -42,9 +43,10 @@ setuptools.setup(
     include_package_data = True,
     package_data = {'t2repro': ['configs/*.json']},
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements + embedded_requirements,
+    extras_require={ 'dev': dev_requirements + embedded_requirements + lm_eval_requirements,
                      'embedded': embedded_requirements,
-                     'gpu': gpu_requirements },
+                     'gpu': gpu_requirements,
+                     'lm-eval': lm_eval_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

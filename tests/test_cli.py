@@ -84,7 +84,7 @@ def test_every_option_documented(cmd):
 
 # 2b. one runtime setting: --device, --precision (choices: base.config.PRECISIONS) and --threads on every command that loads
 # a model, each defined once (base.options.runtime_flags), and --model defined once (base.options.model_flag)
-LOADS_MODEL = ('eval', 'baseline', 'train-svf', 'train-lora', 'table1', 'table4', 'adapt', 'table2', 'transfer', 'demo', 'bench')
+LOADS_MODEL = ('eval', 'baseline', 'train-svf', 'train-lora', 'table1', 'table4', 'adapt', 'table2', 'transfer', 'demo', 'bench', 'lm-eval')
 
 @pytest.mark.parametrize('cmd', LOADS_MODEL)
 def test_runtime_flags_in_help(cmd):
@@ -267,3 +267,31 @@ def test_no_machine_path_in_results(experts, tmp_path):
             assert str(tmp_path) not in s and not s.startswith('/'), (f.name, s)
     assert json.loads(files[0].read_text())['units_folder'] == 'table1'
     assert json.loads(files[1].read_text())['expert'] == 'good.safetensors'
+
+# 9. lm-eval (79_lm_eval): the harness's command fails in one line too, reads --data-dir, and writes no machine path
+LM_EVAL_BAD = [('truncated', 'not a readable safetensors file'), ('othermodel', 'unknown parameter name'),
+               ('otherweights', 'pass --no-check-fingerprint')]
+
+@pytest.mark.parametrize('name,why', LM_EVAL_BAD)
+def test_lm_eval_bad_expert_before_scoring(experts, monkeypatch, name, why):
+    pytest.importorskip('lm_eval')
+    import t2repro.experiments.lm_eval as L
+    def no_scoring(*a, **k): raise AssertionError('the harness ran before the expert was checked')
+    monkeypatch.setattr(L, 'harness_run', no_scoring)
+    rc, out, err = run('lm-eval', *TINY, '--tasks', 'arc_easy', '--limit', '2', '--expert', str(experts/f'{name}.safetensors'))
+    one_line_error(rc, err, f'{name}.safetensors', why, 't2repro lm-eval: error:')
+
+def test_lm_eval_harness_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'lm_eval', None)   # as if lm-evaluation-harness were not installed
+    one_line_error(*run('lm-eval', *TINY)[::2], 'lm-evaluation-harness is not installed', "pip install 'lm-eval==")
+
+def test_lm_eval_data_dir_and_paths(data, experts, tmp_path):
+    pytest.importorskip('lm_eval')
+    one_line_error(*run('lm-eval', *TINY, '--tasks', 'arc_challenge', '--data-dir', str(data))[::2], 'ARC-Challenge-Test.jsonl', 'missing task data file')
+    rc, out, err = run('lm-eval', *TINY, '--tasks', 'arc_easy', '--limit', '10', '--threads', '1', '--data-dir', str(data), '--out', str(tmp_path),
+                       '--expert', str(experts/'good.safetensors'))
+    assert rc == 0, err
+    r = json.loads((tmp_path/'lm_eval-tiny-qwen2.json').read_text())
+    assert r['budget']['items'] == {'arc_easy': 3} and r['budget']['split_items'] == {'arc_easy': 3}   # read from `data`
+    assert [x['n'] for x in r['rows']] == [3] * 4 and r['experts'] == ['good.safetensors']
+    for s in _strings(r): assert str(tmp_path) not in s and not s.startswith('/'), s

@@ -10,10 +10,11 @@ from .config import DEFAULT_MODEL, PRECISIONS, METHODS, TABLE4_ROWS, TRAIN_TASKS
 from .flags import *
 
 # %% auto #0
-__all__ = ['PARSERS', 'train_defaults', 'eval_parser', 'baseline_parser', 'train_fields', 'train_parser', 'train_svf_parser',
-           'train_lora_parser', 'train_config', 'params_parser', 'method_list', 'table1_parser', 'table4_parser',
-           'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser', 'plan_parser', 'share',
-           'weights', 'export_parser', 'export_check_parser', 'parser_for']
+__all__ = ['LM_EVAL_TASKS', 'PARSERS', 'train_defaults', 'eval_parser', 'baseline_parser', 'train_fields', 'train_parser',
+           'train_svf_parser', 'train_lora_parser', 'train_config', 'params_parser', 'method_list', 'table1_parser',
+           'table4_parser', 'demo_parser', 'bench_parser', 'adapt_parser', 'table2_parser', 'transfer_parser',
+           'plan_parser', 'share', 'weights', 'export_parser', 'export_check_parser', 'harness_tasks', 'lm_eval_parser',
+           'parser_for']
 
 # %% ../../nbs/09_options.ipynb #2db0b822
 def train_defaults(lora:bool=False # the LoRA baseline's defaults (`LORA_TRAIN`)
@@ -349,11 +350,39 @@ def export_check_parser()->Parser:
 
 
 
+# %% ../../nbs/09_options.ipynb #6d3c045e
+LM_EVAL_TASKS = ('arc_easy', 'arc_challenge', 'gsm8k')   # harness tasks `lm-eval` runs on the repository's data (79_lm_eval)
+
+def harness_tasks(s:str # comma-separated harness task names, e.g. 'arc_easy,arc_challenge'
+                 )->str:
+    "`type=` function: comma-separated tasks of `LM_EVAL_TASKS` (duplicates dropped), else a one-line error listing them."
+    ts = [t.strip().lower().replace('-', '_') for t in s.split(',') if t.strip()]
+    bad = [t for t in ts if t not in LM_EVAL_TASKS]
+    if bad or not ts: raise argparse.ArgumentTypeError(f'unknown harness task {(bad or [s])[0]!r}; lm-eval runs {", ".join(LM_EVAL_TASKS)}')
+    return ','.join(dict.fromkeys(ts))
+
+def lm_eval_parser()->Parser:
+    "Options of `t2repro lm-eval`."
+    p = Parser('t2repro lm-eval', "lm-evaluation-harness's own scoring (ARC: answer-text log-likelihood, acc and acc_norm; GSM8K: 5-shot "
+               'generation, exact match) of the base model and SVF experts on the same items, with paired differences; the '
+               "harness's task configs read the repository's data. Writes OUT/lm_eval.json and OUT/lm_eval/<task>.jsonl.")
+    common_flags(p)
+    a = p.add_argument
+    a('--tasks', type=harness_tasks, default='arc_easy,arc_challenge', help=f'comma-separated harness tasks: {" | ".join(LM_EVAL_TASKS)}')
+    a('--expert', nargs='+', type=existing_file, default=None, help='SVF expert file(s), each scored beside the base model (default with the default '
+      'model: the committed ARC-Easy expert of results/table1, svf or svf-exact by validation score; other models: the base alone)')
+    a('--no-check-fingerprint', action='store_true', help="use experts trained on other base weights than the model's")
+    a('--limit', type=positive_int, default=None, help="the first N test items of each task (default: the whole test split)")
+    a('--batch-size', type=positive_int, default=8, help="the harness's batch size (requests per forward)")
+    a('--seed', type=non_negative_int, default=0, help='bootstrap seed (the harness keeps its own seeds)')
+    a('--out', default=None, help=OUT_HELP)
+    return p
+
 # %% ../../nbs/09_options.ipynb #460a5f3a
 PARSERS = {'eval': eval_parser, 'baseline': baseline_parser, 'train-svf': train_svf_parser, 'train-lora': train_lora_parser,
            'params': params_parser, 'table1': table1_parser, 'table4': table4_parser, 'demo': demo_parser, 'bench': bench_parser,
            'adapt': adapt_parser, 'table2': table2_parser, 'transfer': transfer_parser, 'plan': plan_parser,
-           'export': export_parser, 'export-check': export_check_parser}
+           'export': export_parser, 'export-check': export_check_parser, 'lm-eval': lm_eval_parser}
 
 def parser_for(cmd:str # a command name, e.g. 'eval'
               )->Parser|None:

@@ -27,6 +27,7 @@ COMMANDS = {
     'plan':       ('t2repro.interface.commands', 'plan_cli',       "a big model's device map over N GPUs (accelerate) and the memory per GPU: weights, SVF factors, a step"),
     'export':     ('t2repro.interface.commands',    'export_cli',     'an expert (or a mixture) as a PEFT LoRA adapter, a merged model or a GGUF file'),
     'export-check': ('t2repro.interface.commands',  'export_check_cli', 'the exported LoRA and GGUF against the exact expert (results/export.json)'),
+    'lm-eval':    ('t2repro.experiments.lm_eval', 'lm_eval_cli',   "base vs SVF experts scored by lm-evaluation-harness (its ARC/GSM8K configs, the repository's data)"),
 }
 
 def usage()->str:
