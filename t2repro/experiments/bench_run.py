@@ -292,7 +292,7 @@ def _run_bench(model_name, cfg, log, runtime=None):
         log('  training steps: done')
         det['bf16_vs_fp32_step'] = measure_precision_step(model, factors, zs[0], cfg, tok.pad_token_id or 0)
         log('  bf16 step: done')
-        det['expert_move_share'] = dict(measure_expert_move(model, tok, factors, cfg), runs=run_move_shares())
+        det['expert_move_share'] = measure_expert_move(model, tok, factors, cfg)
         log(f"  expert move: {100 * det['expert_move_share']['ratio']:.1f}% of a {det['expert_move_share']['time_s']:.0f} s step")
         factor_mb, weight_mb = sum(sum(t.nbytes for t in factors[n]) for n in names) / 2**20, sum(model.get_parameter(n).numel() * 4 for n in names) / 2**20
         model_mb = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
@@ -313,6 +313,7 @@ def _run_bench(model_name, cfg, log, runtime=None):
     cem = measure_cem(model, tok, cfg, {f'e{i}': Expert(z) for i, z in enumerate(random_experts(fq, names, cfg.n_experts, cfg.seed))} if fq else None, fq)
     del fq
     log(f"  few-shot CEM: {cem['seconds']:.0f} s, {100 * cem['switch_share']:.1f}% switching")
+    det['expert_move_share']['runs'] = run_move_shares()   # read last: the training runs still going have gone furthest
     ratios = {k: round(det[k]['ratio'], 4) for k in TARGETS}
     return dict(model=label, ratios=ratios, verdicts={k: verdict(k, v) for k, v in ratios.items()}, details=det,
                 settings=asdict(cfg), threads=torch.get_num_threads(), wall_time_s=time.time() - t0,
