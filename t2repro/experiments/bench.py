@@ -9,19 +9,23 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
 from ..base.models import load_model, tiny_model, svf_targets, TARGET_KINDS
-from ..base.runtime import Runtime
+from ..base.config import TrainConfig
+from ..base.runtime import Runtime, as_dtype, resolve_dtype
 from ..weights.svf import SVF, merge, restore
 from ..weights.experts import Mixture
 from ..weights.svd import svd_factors
 from ..train.lora import LoRAConfig
-from ..tasks.evaluate import dtype_name
+from ..tasks.registry import get_task
+from ..tasks.evaluate import dtype_name, load_rows
 from ..train.objectives import cont_logits, token_logprobs, reinforce_loss
+from ..train.loop import train_step, make_optimizer
+from ..train.expert import SVFLearner
 
 # %% auto #0
 __all__ = ['TARGETS', 'QUICK', 'QUICK_MODEL', 'verdict', 'interleave', 'ratio_of', 'BenchConfig', 'bench_model',
            'measure_cache_reload', 'random_experts', 'measure_merged_inference', 'switch_flops', 'measure_switch',
            'mixture_names', 'measure_mixture_switch', 'rl_batch', 'rl_step', 'lora_model', 'measure_steps',
-           'memory_child', 'measure_peak_memory']
+           'measure_expert_move', 'memory_child', 'measure_peak_memory']
 
 # %% ../../nbs/72_bench.ipynb #bb479d25
 TARGETS = {  # name: (comparison, limit, what is divided by what)
@@ -36,6 +40,8 @@ TARGETS = {  # name: (comparison, limit, what is divided by what)
     'batched_vs_sequential_throughput': ('>=', 3.0,  'generated tokens/s at batch 8 (slots refilled) / one prompt at a time, >= 128-token outputs'),
     'bf16_vs_fp32_generation':          ('>=', 1.5,  'generated tokens/s at batch 8 with bf16 weights / with fp32 weights, same prompts'),
     'bf16_vs_fp32_step':                ('>=', 1.0,  'SVF RL step time (factored) with fp32 weights / with bf16 weights (z, Adam, factors fp32)'),
+    'generation_engine_vs_hf':          ('>=', 2.5,  'generated tokens/s of the shipped path (refill, bf16, GEN_BATCH rows) / the setting before it (refill, bf16, 8 rows), GSM8K prompts, >= 128-token cap'),
+    'expert_move_share':                ('<=', 0.10, 'share of a GSM8K SVF REINFORCE step outside generation and the gradient: (step − generation − gradient) / step (the expert moved in and out, conversion)'),
 }
 
 def verdict(name:str, # a key of `TARGETS`
@@ -101,10 +107,21 @@ class BenchConfig:
     cem_population: int = 32  # ... candidates per iteration (the paper's)
     cem_k: int = 10           # ... few-shot examples scored per candidate
     cem_task: str = 'arc_challenge'  # ... the target task (one forward per example)
+    engine_prompts: int = 64  # generation engine (`generation_engine_vs_hf`): GSM8K test prompts
+    engine_new_tokens: int = 128  # ... token cap per prompt (>= 128 for the limit)
+    engine_rounds: int = 2    # ... interleaved timed rounds (the setting before, then the shipped one)
+    engine_old_batch: int = 8 # ... rows of the setting before (the shipped one: `GEN_BATCH`)
+    move_prompts: int = 32    # expert-move share: GSM8K training prompts of the timed SVF REINFORCE step
+    move_micro_batch: int = 8 # ... samples per forward/backward
+    move_new_tokens: int = 256  # ... rollout cap
+    same_gsm8k: int = 100     # same-score check (old rows vs `GEN_BATCH`): first N GSM8K test items
+    same_arc_easy: int = 200  # ... first N ARC-Easy test items
+    same_new_tokens: int = 256  # ... GSM8K generation cap
     seed: int = 0
 
 QUICK = BenchConfig(fwd_batch=4, fwd_len=64, fwd_rounds=8, switch_rounds=5, mix_layers=None, step_batch=4, prompt_len=48,
-                    cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=128, threads=1, cem_iterations=1, cem_population=4, cem_k=4)
+                    cont_len=16, step_rounds=3, reloads=3, gen_new_tokens=128, threads=1, cem_iterations=1, cem_population=4, cem_k=4, engine_prompts=6,
+                    engine_new_tokens=8, engine_rounds=1, engine_old_batch=2, move_prompts=4, move_micro_batch=2, move_new_tokens=8, same_gsm8k=3, same_arc_easy=4, same_new_tokens=8)
 QUICK_MODEL = dict(family='qwen2', hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2)
 
 def bench_model(name:str|None=None, # a preset/hub id/folder; None: the quick tiny model (random init, on the CPU)
@@ -301,6 +318,25 @@ def measure_steps(model, # the model (base weights; trained in place only throug
         gc.collect()
     return dict(svf_vs_lora_step_time=ratio_of(times, 'svf', 'lora'), dense_recompose_vs_svf_step_time=ratio_of(times, 'dense', 'svf'),
                 tokens_per_step=cfg.step_batch * (cfg.prompt_len + cfg.cont_len))
+
+# %% ../../nbs/72_bench.ipynb #00ee6bcc
+def measure_expert_move(model, tok, # the model (base weights) and its tokenizer
+                        factors:dict, # factors of the SVF targets
+                        cfg:BenchConfig # `move_*` sizes and the seed
+                       )->dict:
+    "One SVF REINFORCE step on GSM8K through `train_step`: `ratio` = (step − generation − gradient) / step, with the parts."
+    task = get_task('gsm8k')
+    rows = load_rows(task, 'train', cfg.move_prompts)
+    tcfg = TrainConfig(batch_size=len(rows), micro_batch=min(cfg.move_micro_batch, len(rows)), max_new_tokens=cfg.move_new_tokens, seed=cfg.seed)
+    learner = SVFLearner(model, factors, seed=cfg.seed)
+    opt, sched = make_optimizer(learner.parameters(), tcfg)
+    with as_dtype(model, tcfg.precision, keep=learner.parameters()):   # as `train_loop` holds it
+        train_step(learner, tok, task, rows[:2], 1, TrainConfig(batch_size=2, micro_batch=2, max_new_tokens=4, seed=cfg.seed), opt, sched)   # untimed warm-up
+        rec = train_step(learner, tok, task, rows, 2, tcfg, opt, sched)
+    t, g, gr, sw = rec['time_s'], rec['gen_s'], rec['grad_s'], rec['switch_s']
+    return dict(ratio=max(t - g - gr, 0.0) / t, time_s=t, gen_s=g, grad_s=gr, switch_s=sw, other_s=round(t - g - gr - sw, 3), prompts=len(rows),
+                micro_batch=tcfg.micro_batch, cap=tcfg.max_new_tokens, mean_tokens=rec['tokens'], cap_hit=rec.get('cap_hit'), matrices=len(factors),
+                dtype=dtype_name(resolve_dtype(tcfg.precision, model.device)))
 
 # %% ../../nbs/72_bench.ipynb #07bdfcfd
 def _status(key:str)->int:

@@ -19,13 +19,13 @@ from ..tasks.registry import get_task
 from ..tasks.evaluate import as_dtype, resolve_dtype, dtype_name
 from .bench import (TARGETS, QUICK, BenchConfig, verdict, interleave, ratio_of, bench_model, random_experts, rl_batch, rl_step,
                                        measure_cache_reload, measure_merged_inference, measure_switch, measure_mixture_switch, measure_steps,
-                                       measure_peak_memory)
+                                       measure_peak_memory, measure_expert_move)
 
 # %% auto #0
-__all__ = ['ENGINE_TARGET', 'COMMITTED', 'bench_prompts', 'measure_generation', 'bf16_matmul_gflops', 'linear_flops_per_token',
-           'gsm8k_prompt_ids', 'measure_engine', 'same_scores', 'generation_bench', 'save_generation_bench',
-           'measure_precision_step', 'measure_cem', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli',
-           'plot_ratios']
+__all__ = ['ENGINE_TARGET', 'COMMITTED', 'RUN_HISTORIES', 'bench_prompts', 'measure_generation', 'bf16_matmul_gflops',
+           'linear_flops_per_token', 'gsm8k_prompt_ids', 'measure_engine', 'same_scores', 'generation_bench',
+           'save_generation_bench', 'engine_table', 'same_score_table', 'measure_precision_step', 'measure_cem',
+           'run_move_shares', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
 
 # %% ../../nbs/76_bench_run.ipynb #4866c23d
 _QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?', 'Name three prime numbers larger than 50.',
@@ -63,7 +63,7 @@ def measure_generation(model, tok, # the model and its tokenizer
                                              tokens_bf16=b16['tokens'], tokens_fp32=b32['tokens'], batch=cfg.gen_batch))
 
 # %% ../../nbs/76_bench_run.ipynb #f2b5187c
-ENGINE_TARGET = ('>=', 2.5, "generated tokens/s of the shipped path (refill, bf16, GEN_BATCH rows) / the committed setting (refill, bf16, 8 rows)")
+ENGINE_TARGET = TARGETS['generation_engine_vs_hf']   # (op, limit, what): a ratio of `t2repro bench` too
 
 def bf16_matmul_gflops(rows:int, # rows of the activation (the decode batch)
                        k:int=896, n:int=4864, # the weight's shape `[n, k]` (the 0.5B model's MLP)
@@ -162,6 +162,24 @@ def save_generation_bench(res:dict, # from `generation_bench`
                          same_scores={k: v['n'] for k, v in res['same_scores'].items()}), seed=0, wall_time_s=res['wall_time_s'], command=command,
                          engine=e, same_scores=res['same_scores'], threads=res['threads'], note=note)
 
+def engine_table(e:dict # from `measure_engine` (a results file's `engine`, or bench's `details['generation_engine_vs_hf']`)
+                )->str:
+    "Markdown: tokens/s of both paths beside the bf16 matmul GFLOP/s and the compute roofline at the same rows, then the ratio."
+    at = lambda d, r: d[r] if r in d else d[str(r)]   # int keys in memory, str keys once saved as JSON
+    row = lambda name, r, tps: f"| {name} | {r} | {tps} | {at(e['bf16_matmul_gflops'], r)} | {at(e['roofline_tok_per_s'], r)} |"
+    return '\n'.join(['| path | rows | tokens/s | bf16 matmul GFLOP/s at that many rows | roofline tokens/s |', '|---|---|---|---|---|',
+                      row('before (refill, bf16)', e['old_batch'], f"{e['tok_per_s_old']:.1f}"), row('shipped (refill, bf16)', e['new_batch'], f"{e['tok_per_s_new']:.1f}"),
+                      row('(matmul at 256 rows)', 256, ''), '', f"`generation_engine_vs_hf` = **{e['ratio']:.2f}** (rounds {e['lo']:.2f}–{e['hi']:.2f}) on {e['prompts']} "
+                      f"GSM8K prompts, cap {e['cap']}; {e['gflop_per_token']:.2f} GFLOP per token; {100 * e['identical_share']:.0f}% of the greedy outputs identical "
+                      f"between the two batch shapes; load average {e['loadavg_before'][0]:.1f} before, {e['loadavg_after'][0]:.1f} after."])
+
+def same_score_table(ss:dict # `{task: ...}` from `same_scores`
+                    )->str:
+    "A markdown table of the same-score check: both scores, new − old with its paired 95% CI, and how many outputs changed."
+    rows = ['| task | n | old rows | new rows | new − old [95% CI] | CI contains 0 | outputs changed |', '|---|---|---|---|---|---|---|']
+    return '\n'.join(rows + [f"| {k} | {v['n']} | {100 * v['old']:.1f} | {100 * v['new']:.1f} | {100 * v['delta']:+.1f} [{100 * v['ci_low']:+.1f}, "
+                              f"{100 * v['ci_high']:+.1f}] | {'yes' if v['contains_zero'] else 'no'} | {v['changed']} |" for k, v in ss.items()])
+
 # %% ../../nbs/76_bench_run.ipynb #1b1c532e
 def measure_precision_step(model, # the model (fp32 base weights)
                            factors:dict, # factors of the SVF targets
@@ -220,6 +238,25 @@ def measure_cem(model, tok, # the model (base weights) and its tokenizer
                 matrices=len(next(iter(experts.values())).z), experts=list(experts), k=cfg.cem_k, population=cfg.cem_population, iterations=cfg.cem_iterations,
                 dtype=dtype_name(dtype), best_alpha=[round(float(a), 4) for a in res.alpha], best_score=list(res.score))
 
+# %% ../../nbs/76_bench_run.ipynb #b6c90512
+RUN_HISTORIES = 'results/gsm8k/table1/gsm8k/svf/train-lr*'   # the GSM8K SVF training runs of Table 1, one folder per learning rate
+
+def run_move_shares(pattern:str=RUN_HISTORIES, # run folders, a glob relative to `root`
+                    root=None # default: the checkout (`repo_path()`)
+                   )->dict:
+    "`{run folder: {share, steps, time_s, gen_s, grad_s, switch_s, finished, ...}}` over every step that recorded its parts; `{}` if none."
+    out, root = {}, Path(root or repo_path())
+    for d in sorted(root.glob(pattern)):
+        done = (d/'history.json').exists()
+        if not done and not (d/'checkpoint.pt').exists(): continue
+        hist = load_json(d/'history.json')['history'] if done else torch.load(d/'checkpoint.pt', map_location='cpu', weights_only=False).get('history', [])
+        recs = [h for h in hist if h.get('gen_s') is not None and h.get('time_s')]
+        if not recs: continue
+        t, g, gr, sw = (sum(h[k] for h in recs) for k in ('time_s', 'gen_s', 'grad_s', 'switch_s'))
+        out[d.relative_to(root).as_posix()] = dict(share=(t - g - gr) / t, steps=len(recs), time_s=round(t, 2), gen_s=round(g, 2), grad_s=round(gr, 2),
+                                                   switch_s=round(sw, 2), finished=done, max_step_share=max((h['time_s'] - h['gen_s'] - h['grad_s']) / h['time_s'] for h in recs))
+    return out
+
 # %% ../../nbs/76_bench_run.ipynb #e2c02ddd
 def run_bench(model_name:str|None=None, # None: the quick tiny model
               cfg:BenchConfig|None=None, # sizes (default: `QUICK` for the tiny model, `BenchConfig()` otherwise)
@@ -255,6 +292,8 @@ def _run_bench(model_name, cfg, log, runtime=None):
         log('  training steps: done')
         det['bf16_vs_fp32_step'] = measure_precision_step(model, factors, zs[0], cfg, tok.pad_token_id or 0)
         log('  bf16 step: done')
+        det['expert_move_share'] = measure_expert_move(model, tok, factors, cfg)
+        log(f"  expert move: {100 * det['expert_move_share']['ratio']:.1f}% of a {det['expert_move_share']['time_s']:.0f} s step")
         factor_mb, weight_mb = sum(sum(t.nbytes for t in factors[n]) for n in names) / 2**20, sum(model.get_parameter(n).numel() * 4 for n in names) / 2**20
         model_mb = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**20
         del factors
@@ -264,10 +303,17 @@ def _run_bench(model_name, cfg, log, runtime=None):
         log('  peak memory: done')
     det.update(measure_generation(model, tok, cfg))
     log('  generation: done')
+    det['generation_engine_vs_hf'] = measure_engine(model, tok, cfg.engine_prompts, cfg.engine_new_tokens, cfg.engine_rounds, cfg.engine_old_batch)
+    log(f"  generation engine: {det['generation_engine_vs_hf']['ratio']:.2f}x")
+    ss = same_scores(model, tok, {'gsm8k': cfg.same_gsm8k, 'arc_easy': cfg.same_arc_easy}, cfg.engine_old_batch, GEN_BATCH, cfg.same_new_tokens)
+    det['same_scores'] = dict(tasks=ss, passed=all(v['contains_zero'] for v in ss.values()), check=f'the paired 95% CI of new ({GEN_BATCH} rows) − old '
+                              f'({cfg.engine_old_batch} rows) contains zero on every task')
+    log(f"  same scores: {'passed' if det['same_scores']['passed'] else 'FAILED'}")
     fq = svd_factors(model, names, cache=False) if model_name is None else None   # quick: random experts (the committed ones are the embedded model's)
     cem = measure_cem(model, tok, cfg, {f'e{i}': Expert(z) for i, z in enumerate(random_experts(fq, names, cfg.n_experts, cfg.seed))} if fq else None, fq)
     del fq
     log(f"  few-shot CEM: {cem['seconds']:.0f} s, {100 * cem['switch_share']:.1f}% switching")
+    det['expert_move_share']['runs'] = run_move_shares()   # read last: the training runs still going have gone furthest
     ratios = {k: round(det[k]['ratio'], 4) for k in TARGETS}
     return dict(model=label, ratios=ratios, verdicts={k: verdict(k, v) for k, v in ratios.items()}, details=det,
                 settings=asdict(cfg), threads=torch.get_num_threads(), wall_time_s=time.time() - t0,
@@ -291,6 +337,8 @@ def save_bench(res:dict, # from `run_bench`
     "Write the results with provenance (`write_results`): rows per ratio, plus `ratios`, `targets`, `passed`, `details`."
     rows = [dict(method=k, task='bench', score=v['value'], limit=v['limit'], op=v['op'], passed=v['passed'], missed_by=v['missed_by'])
             for k, v in res['verdicts'].items()]
+    rows += [dict(method='same_scores_new_minus_old', task=k, score=v['delta'], ci_low=v['ci_low'], ci_high=v['ci_high'], n=v['n'], passed=v['contains_zero'])
+             for k, v in res['details'].get('same_scores', {}).get('tasks', {}).items()]
     return write_results(path, rows, model=res['model'], budget=res['settings'], seed=res['settings']['seed'],
                          wall_time_s=res['wall_time_s'], command=command, ratios=res['ratios'],
                          targets={k: {'op': op, 'limit': lim, 'what': what} for k, (op, lim, what) in TARGETS.items()},
@@ -307,6 +355,7 @@ def bench_cli(argv:list|None=None # arguments after `t2repro bench` (default: `s
     cfg = replace(QUICK if a.quick else BenchConfig(), **(dict(threads=a.threads) if a.threads else {}))
     res = run_bench(name, cfg, log=lambda s: print(s, file=sys.stderr, flush=True), runtime=rt)
     print(f"{res['model']}: {res['wall_time_s']:.0f} s, {res['threads']} threads\n\n{ratio_table(res)}")
+    if 'same_scores' in res['details']: print(f"\nsame scores ({res['details']['same_scores']['check']}):\n{same_score_table(res['details']['same_scores']['tasks'])}")
     out = a.out or (None if a.quick else repo_path('results', 'bench.json'))
     out = Path(out) / 'bench.json' if out and Path(out).is_dir() else out   # --out DIR: DIR/bench.json
     if out:
