@@ -8,7 +8,7 @@ import time, contextlib, warnings
 from dataclasses import dataclass, field
 import torch
 from ..base.core import bootstrap_ci
-from ..base.config import LABELS, DEFAULT_EXPERTS, CEMConfig
+from ..base.config import LABELS, DEFAULT_EXPERTS, CEMConfig, PRECISIONS
 from ..weights.svf import SVFConfig, Expert, merge, merged, restore
 from ..weights.experts import Mixture, validate_z, check_expert_fingerprint
 from ..tasks.custom import load_task
@@ -116,6 +116,7 @@ class Adapter:
                  cls_max_new_tokens:int=48, # pass-1 generation budget
                  lenient_parse:bool=False, # pass1='generate': also accept an unboxed "Classification: X" (see `parse_label`)
                  pass1:str='score', # 'score': the labels scored in one forward (`label_logprobs`) | 'generate': the paper's generate-then-parse
+                 precision:str='auto', # compute dtype of the label scoring (pass1='score') and of `run_task`'s pass 2: 'auto' (bf16 where the CPU has it) | 'bf16' | 'fp32'
                  batch_size:int=8, # prompts per forward
                  generate_fn=None, # generation function with `evaluate.generate`'s signature (tests may fake it)
                  check_fingerprint:bool=True # refuse experts trained on other base weights than `model`'s (their recorded fingerprint)
@@ -139,6 +140,8 @@ class Adapter:
         self.max_new_tokens, self.cls_max_new_tokens, self.batch_size = max_new_tokens, cls_max_new_tokens, batch_size
         if pass1 not in PASS1_MODES: raise ValueError(f'pass1 must be one of {PASS1_MODES}, not {pass1!r} (--pass1)')
         self.lenient_parse, self.pass1, self.last_pass1 = lenient_parse, pass1, []   # the raw pass-1 outputs of the last `classify`
+        if precision not in PRECISIONS: raise ValueError(f'precision must be one of {PRECISIONS}, not {precision!r} (--precision)')
+        self.precision = precision
         self.generate_fn = generate_fn or generate
         self._mixture, self.switches, self.switch_s = None, 0, 0.
 
@@ -191,7 +194,7 @@ class Adapter:
         prompts = [chat_prompt(self.tok, classify_messages(q)) for q in questions]
         with (merged(self.model, self.factors, expert.z, self.cfg) if expert is not None else contextlib.nullcontext()):
             if self.pass1 == 'score':   # raw output: each label's probability (of its first token)
-                lp = label_logprobs(self.model, self.tok, prompts, LABELS, self.batch_size)
+                with as_dtype(self.model, self.precision): lp = label_logprobs(self.model, self.tok, prompts, LABELS, self.batch_size)
                 self.last_pass1 = [{l: round(float(p), 4) for l, p in zip(LABELS, row.exp())} for row in lp]
                 return [LABELS[int(i)] for i in lp.argmax(1)]
             outs = self._generate(prompts, self.cls_max_new_tokens, (PASS1_STOP, PASS1_STOP_LENIENT) if self.lenient_parse else (PASS1_STOP,))
@@ -293,7 +296,7 @@ class Adapter:
         t1 = time.perf_counter()
         w1 = self.switch_s
         recs = self.answer(ds, lambda idx: evaluate(self.model, self.tok, task, [rows[i] for i in idx], batch_size=bs, progress=False,
-                                                    max_new_tokens=max_new_tokens).records)
+                                                    max_new_tokens=max_new_tokens, precision=self.precision).records)
         t2 = time.perf_counter()
         for r, d in zip(recs, ds): r.update(d.to_dict(self.names))
         score, lo, hi = bootstrap_ci([float(r['correct']) for r in recs])

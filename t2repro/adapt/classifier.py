@@ -14,11 +14,12 @@ from ..base.config import LABELS, TASK_LABELS, TRAIN_TASKS, UNSEEN_TASKS, CLS_TA
 from ..tasks.registry import Task, TASKS, get_task, last_boxed
 from ..train.expert import train_svf
 from ..base.models import contiguous_head
-from ..engine.generate import next_token_logits, label_token_ids
+from ..engine.generate import next_token_logits, label_token_ids, fp32_head_rows
 
 # %% auto #0
-__all__ = ['CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'LABEL_CUE', 'CLS_SOURCES', 'parse_label', 'classify_messages',
-           'chat_prompt', 'label_logprobs', 'ClsTask', 'train_cls_expert', 'confusion_matrix', 'plot_confusion']
+__all__ = ['CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'LABEL_CUE', 'PASS1_TOKENS', 'CLS_SOURCES', 'parse_label',
+           'classify_messages', 'chat_prompt', 'length_groups', 'label_logprobs', 'ClsTask', 'train_cls_expert',
+           'confusion_matrix', 'plot_confusion']
 
 # %% ../../nbs/51_classifier.ipynb #5020ef4e
 CLASSIFY_SYSTEM = """Analyze the question below and put it in exactly one of four categories: 'code', 'math', 'reasoning' or 'others'.
@@ -65,38 +66,52 @@ def chat_prompt(tok, messages:list)->str:
 # %% ../../nbs/51_classifier.ipynb #47bcec5a
 LABEL_CUE = 'Classification: \\boxed{'   # the start of the answer the prompt asks for; the label comes next
 
+PASS1_TOKENS = 256   # padded request tokens per forward of pass 1 (rows of similar length share a forward)
+
 def _prefix_cache(model, ids:list):
     "The KV cache of `ids` (one row)."
     return model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1).cache
+
+def length_groups(lens:list, # the length of each sequence
+                  batch_size:int, # rows per forward at most
+                  max_tokens:int|None=None # padded tokens (rows × the longest) per forward at most; a longer one goes alone (None: no cap)
+                 )->list:
+    "Indices, longest first, cut into forwards of similar lengths: at most `batch_size` rows and `max_tokens` padded tokens each."
+    out = []
+    for i in sorted(range(len(lens)), key=lambda i: -lens[i]):
+        g = out[-1] if out else None
+        if g and len(g) < batch_size and (max_tokens is None or (len(g) + 1) * lens[g[0]] <= max_tokens): g.append(i)
+        else: out.append([i])
+    return out
 
 @torch.no_grad()
 def label_logprobs(model, tok, # a causal LM and its tokenizer
                    prompts:list, # chat-formatted classification prompts (`chat_prompt(tok, classify_messages(q))`)
                    labels=LABELS, # the choices, which must start with distinct tokens
-                   batch_size:int=8, # requests per forward
-                   share_prefix:bool=True # run the prompts' common prefix once and reuse its KV cache
+                   batch_size:int=8, # requests per forward at most
+                   share_prefix:bool=True, # run the prompts' common prefix once and reuse its KV cache
+                   max_tokens:int|None=PASS1_TOKENS # padded request tokens per forward at most (None: `batch_size` rows)
                   )->torch.Tensor:
-    "Log-probabilities `(len(prompts), len(labels))` of each label's first token after `prompt + LABEL_CUE`: pass 1 in one forward per batch."
+    "Log-probabilities `(len(prompts), len(labels))` of each label's first token after `prompt + LABEL_CUE`, its logit in fp32: pass 1 in one forward per request."
     lid = label_token_ids(tok, labels)
     ids = [tok(p + LABEL_CUE, add_special_tokens=False).input_ids for p in prompts]
     if not ids: return torch.empty(0, len(labels))
     P = min(len(os.path.commonprefix(ids)), min(map(len, ids)) - 1) if share_prefix and len(ids) > 1 else 0
-    if P < 16: return torch.log_softmax(next_token_logits(model, tok, ids, batch_size), -1)[:, lid]
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    contiguous_head(model)
-    pre, dev = _prefix_cache(model, ids[0][:P]), model.device
-    order, out = sorted(range(len(ids)), key=lambda i: -len(ids[i])), [None] * len(ids)
-    for b in range(0, len(order), batch_size):
-        idx = order[b:b + batch_size]
-        suf = [ids[i][P:] for i in idx]
-        L = max(map(len, suf))
-        inp = torch.tensor([[pad] * (L - len(s)) + s for s in suf], device=dev)
-        att = torch.tensor([[1] * P + [0] * (L - len(s)) + [1] * len(s) for s in suf], device=dev)
-        pos = torch.tensor([[P] * (L - len(s)) + list(range(P, P + len(s))) for s in suf], device=dev)
-        cache = copy.deepcopy(pre)
-        cache.batch_repeat_interleave(len(idx))
-        logits = model(input_ids=inp, attention_mask=att, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1].float()
-        for i, l in zip(idx, logits): out[i] = torch.log_softmax(l, -1)[lid]
+    with fp32_head_rows(model, lid):
+        if P < 16: return torch.log_softmax(next_token_logits(model, tok, ids, batch_size), -1)[:, lid].cpu()
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        contiguous_head(model)
+        pre, dev, out = _prefix_cache(model, ids[0][:P]), model.device, [None] * len(ids)
+        for idx in length_groups([len(x) - P for x in ids], batch_size, max_tokens):
+            suf = [ids[i][P:] for i in idx]
+            L = max(map(len, suf))
+            inp = torch.tensor([[pad] * (L - len(s)) + s for s in suf], device=dev)
+            att = torch.tensor([[1] * P + [0] * (L - len(s)) + [1] * len(s) for s in suf], device=dev)
+            pos = torch.tensor([[P] * (L - len(s)) + list(range(P, P + len(s))) for s in suf], device=dev)
+            cache = copy.deepcopy(pre)
+            cache.batch_repeat_interleave(len(idx))
+            logits = model(input_ids=inp, attention_mask=att, position_ids=pos, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1].float()
+            for i, l in zip(idx, logits): out[i] = torch.log_softmax(l, -1)[lid]
     return torch.stack(out).cpu()
 
 # %% ../../nbs/51_classifier.ipynb #318b9656

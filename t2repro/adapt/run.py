@@ -192,7 +192,7 @@ def adapt_cli(argv:list|None=None # arguments after `t2repro adapt`
         with warnings.catch_warnings():   # the unreached experts are reported below, in the command's words
             warnings.simplefilter('ignore')
             ad = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, pass1=a.pass1, batch_size=a.batch_size, max_new_tokens=a.max_new_tokens or 256,
-                         label_to_expert=routing, check_fingerprint=not a.no_check_fingerprint)
+                         label_to_expert=routing, check_fingerprint=not a.no_check_fingerprint, precision=a.precision or 'auto')
     except ValueError as e: return _fail(e)
     if a.strategy in ('prompt', 'cls') and ad.unreached():
         routes = ','.join(f'{l}={n or "base"}' for l, n in ad.label_to_expert.items())
@@ -240,7 +240,7 @@ def adapt_unit(adapter:Adapter, # the adapter (base weights in, base weights out
     t0 = time.perf_counter()
     if method == 'base':
         res = evaluate(adapter.model, adapter.tok, task, items, batch_size=adapter.batch_size, max_new_tokens=max_new_tokens,
-                       out=folder/'base.jsonl', progress=False)
+                       out=folder/'base.jsonl', progress=False, precision=adapter.precision)
         info = dict(timing=dict(pass2_s=res.seconds))
     else:
         res = adapter.run_task(task, items, method, cem=cem, shots=shots, max_new_tokens=max_new_tokens, log=log)

@@ -4,14 +4,14 @@
 
 # %% ../../nbs/20_generate.ipynb #a6fd95cf
 from __future__ import annotations
-import re, copy, tempfile
+import re, copy, tempfile, contextlib
 import torch
 from ..base.models import contiguous_head
 
 # %% auto #0
 __all__ = ['GEN_BATCH', 'left_pad', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'sampler', 'generate',
            'generate_ids', 'generate_encoded', 'VLLMEngine', 'vllm_engine', 'generate_vllm', 'label_token_ids',
-           'next_token_logits']
+           'next_token_logits', 'fp32_head_rows']
 
 # %% ../../nbs/20_generate.ipynb #6dc1ebcf
 def left_pad(seqs:list, # token-id lists
@@ -274,6 +274,7 @@ def _vllm_model(llm):
     raise RuntimeError('cannot reach the model inside this vLLM engine to update its weights: use backend="hf", or a vLLM with an in-process worker')
 
 
+
 # %% ../../nbs/20_generate.ipynb #b16226d1
 class VLLMEngine:
     "One vLLM engine for a model: built once, then kept in sync by pushing only the weights that changed (GPU only)."
@@ -316,6 +317,7 @@ class VLLMEngine:
         return [cut_at_stop(r.outputs[0].text, stop) for r in res]   # stop patterns: vLLM runs to the cap, the cut applies them
 
 
+
 # %% ../../nbs/20_generate.ipynb #52dbed92
 def vllm_engine(model, tok, **llm_kw)->VLLMEngine:
     "The model's one `VLLMEngine` (built on first use, kept on the model for the rest of the run)."
@@ -353,3 +355,22 @@ def next_token_logits(model, tok, # a causal LM and its tokenizer
         logits = model(input_ids=inp, attention_mask=att, position_ids=pos, logits_to_keep=1, use_cache=False).logits[:, -1].float()
         for i, l in zip(idx, logits): out[i] = l
     return torch.stack(out)
+
+@contextlib.contextmanager
+def fp32_head_rows(model, # a causal LM
+                   ids:list # vocabulary ids whose logits are computed in fp32
+                  ):
+    "Context manager: the output head returns fp32 logits, those of `ids` computed in fp32 from its input (the rest upcast), so a bf16 model's label scores are not rounded to bf16."
+    head = model.get_output_embeddings()
+    if getattr(head, 'weight', None) is None:
+        yield model
+        return
+    ix = torch.as_tensor(list(ids), device=head.weight.device)
+    def hook(mod, args, out):
+        if out.dtype == torch.float32: return None
+        out = out.float()
+        out[..., ix] = torch.nn.functional.linear(args[0].float(), mod.weight[ix].float(), None if mod.bias is None else mod.bias[ix].float())
+        return out
+    handle = head.register_forward_hook(hook)
+    try: yield model
+    finally: handle.remove()

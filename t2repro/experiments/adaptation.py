@@ -21,13 +21,13 @@ from ..adapt.classifier import ClsTask, plot_confusion
 from ..base.config import TASK_LABELS
 from ..adapt.run import STRATEGIES, UNSEEN_TASKS, CEMConfig, load_experts, default_expert_files, best_expert_file, adapt_unit, paired_row, split_few_shot
 from ..adapt.cem import plot_alpha
-from ..base.runtime import Runtime
+from ..base.runtime import Runtime, dtype_name
 from .common import slug, results_dir, fail, parse_per_task, config_diff, portable_command, relative
 
 # %% auto #0
-__all__ = ['TRANSFER_TASK', 'table2_inputs', 'expert_digest', 'lora_adapter', 'file_digest', 'table2_unit_settings',
-           'check_unit_settings', 'heldout_unit', 'classification_summary', 'table2_cli', 'transfer_expert_path',
-           'check_transfer_unit', 'transfer_unit', 'transfer_cli']
+__all__ = ['TRANSFER_TASK', 'table2_inputs', 'expert_digest', 'lora_adapter', 'file_digest', 'pass1_precision',
+           'table2_unit_settings', 'check_unit_settings', 'heldout_unit', 'classification_summary', 'table2_cli',
+           'transfer_expert_path', 'check_transfer_unit', 'transfer_unit', 'transfer_cli']
 
 # %% ../../nbs/71_adaptation_experiments.ipynb #2c9b2938
 def _table2_parser():
@@ -85,6 +85,11 @@ def file_digest(path)->str:
     from t2repro.base.embedded import _file_digest
     return _file_digest(path)[:16]
 
+def pass1_precision(a # parsed `t2repro table2` arguments
+                   )->str:
+    "The dtype pass 1 scores its labels in ('bf16' | 'fp32'): `--precision` resolved on this machine (score units before it record none, and ran in fp32)."
+    return dtype_name(Runtime.from_args(a).dtype)
+
 def table2_unit_settings(a, # parsed `t2repro table2` arguments
                          method:str, # the unit's method
                          shots:list, items:list, # the task's few-shot and scored rows
@@ -99,7 +104,7 @@ def table2_unit_settings(a, # parsed `t2repro table2` arguments
     if method == 'lora': s['lora'] = file_digest(lora_adapter(a.lora, task)/'adapter_model.safetensors')
     if method in STRATEGIES: s['experts'] = {n: expert_digest(e) for n, e in experts.items() if n != 'cls'}
     if method in ('prompt', 'cls'): s['lenient'] = a.lenient
-    if method in ('prompt', 'cls') and a.pass1 != 'generate': s['pass1'] = a.pass1   # units of the paper's protocol predate the flag
+    if method in ('prompt', 'cls') and a.pass1 != 'generate': s.update(pass1=a.pass1, pass1_precision=pass1_precision(a))   # units of the paper's protocol predate the flag
     if method == 'cls': s['cls'] = expert_digest(experts['cls'])
     if method == 'few-shot': s.update(shots=ids(shots), cem=asdict(cem))
     return s
@@ -165,7 +170,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         settings = {(t.name, m): table2_unit_settings(a, m, *data[t.name], ex0, cem, caps[t.name], t.name) for t in tasks for m in methods}
         hrows = ClsTask(per_source=a.heldout).load('test', a.data_dir) if a.heldout and {'prompt', 'cls'} & set(methods) else []
         for m in [m for m in methods if m in ('prompt', 'cls') and hrows]:   # pass 1 alone on held-out items of the training tasks
-            settings['heldout', m] = dict(model=a.model, method=m, n=len(hrows), lenient=a.lenient, batch_size=a.batch_size, **({} if a.pass1 == 'generate' else {'pass1': a.pass1}), **({'cls': expert_digest(ex0['cls'])} if m == 'cls' else {}))
+            settings['heldout', m] = dict(model=a.model, method=m, n=len(hrows), lenient=a.lenient, batch_size=a.batch_size, **({} if a.pass1 == 'generate' else {'pass1': a.pass1, 'pass1_precision': pass1_precision(a)}), **({'cls': expert_digest(ex0['cls'])} if m == 'cls' else {}))
         for (t, m), s in settings.items(): check_unit_settings(out/'table2'/t/f'{m}.settings.json', s)
     except (ValueError, FileNotFoundError) as e: return fail('t2repro table2', e)
     rt = Runtime.from_args(a).apply()
@@ -175,7 +180,7 @@ def table2_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         model, tok = load_model(a.model, device=rt.torch_device, dtype=rt.weights_dtype)
         experts = load_experts(files, model=model) if files else {}
         factors = svd_factors(model, next(iter(experts.values())).names) if experts else {}
-        ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, pass1=a.pass1, batch_size=a.batch_size), None
+        ad, lora = Adapter(model, tok, factors, experts, lenient_parse=a.lenient, pass1=a.pass1, batch_size=a.batch_size, precision=a.precision or 'auto'), None
     enames, pending = [n for n in experts if n != 'cls'], []
     done = lambda t, m: (out/'table2'/t/(f'{m}.jsonl' if m == 'lora' else f'{m}.json')).exists()
     budget = dict(limit={t: len(data[t][1]) for t in data}, k=cem.k, cem=asdict(cem), max_new_tokens=caps, batch_size=a.batch_size,
