@@ -14,15 +14,15 @@ from ..base.options import LM_EVAL_TASKS, lm_eval_parser
 from ..weights.experts import load_expert
 from ..tasks.data import resolve_source
 from ..tasks.registry import get_task
-from ..tasks.evaluate import load_rows, with_expert
+from ..tasks.evaluate import load_rows, read_records, with_expert
 from ..adapt.run import best_expert_file
 from .common import data_env, fail, model_suffix, portable_command, relative, results_dir
 
 # %% auto #0
 __all__ = ['HARNESS_PIN', 'HARNESS_YAML', 'LOCAL_KEYS', 'require_harness', 'harness_yaml', 'harness_config', 'official_rows',
            'harness_doc', 'local_task', 'harness_run', 'per_item', 'score_rows', 'check_counts', 'default_experts',
-           'expert_label', 'harness_provenance', 'lm_eval_run', 'lm_eval_cli', 'letter_rows', 'lm_eval_table',
-           'verdict']
+           'expert_label', 'harness_provenance', 'lm_eval_run', 'lm_eval_cli', 'letter_paired', 'letter_rows',
+           'lm_eval_table', 'verdict']
 
 # %% ../../nbs/79_lm_eval.ipynb #546711ff
 HARNESS_PIN = 'lm-eval==0.4.13'   # the version the committed results were made with (settings.ini's lm_eval_requirements)
@@ -254,65 +254,84 @@ def lm_eval_cli(argv:list|None=None # arguments after `t2repro lm-eval`
     return 0
 
 # %% ../../nbs/79_lm_eval.ipynb #d82bba4a
+def letter_paired(expert:str, # a Table 1 expert, `results/table1/<task>/<method>/expert.safetensors` (relative to the checkout)
+                  ids:list, # item ids of the task's test split
+                  seed:int=0 # bootstrap seed
+                 )->tuple:
+    "Base and expert rows of t2repro's letter scoring on the items `ids` (Table 1's per-item records): scores with CIs, the expert's paired difference."
+    d = repo_path(expert).parent
+    by = {k: {r['id']: float(r['correct']) for r in read_records(f)} for k, f in (('base', d.parent/'base'/'test.jsonl'), ('expert', d/'test.jsonl'))}
+    missing = [i for i in ids if i not in by['base'] or i not in by['expert']]
+    if missing: raise ValueError(f'{relative(d, repo_path())}: no Table 1 record of {len(missing)} of the items, e.g. {missing[0]!r}')
+    rows = {k: dict(zip(('score', 'ci_low', 'ci_high'), bootstrap_ci([v[i] for i in ids], seed=seed)), n=len(ids)) for k, v in by.items()}
+    rows['expert'].update(zip(('delta', 'delta_ci_low', 'delta_ci_high'), paired_bootstrap([by['expert'][i] for i in ids], [by['base'][i] for i in ids], seed=seed)))
+    return rows['base'], rows['expert']
+
+def letter_rows(path, # an `lm_eval.json`
+                table1:dict|None=None, # a `table1.json`: also its whole-split rows
+                seed:int=0 # bootstrap seed
+               )->dict:
+    "`{task: {label, same: (base, expert) on the harness's items, whole: (base, expert) of table1.json or None}}` for each Table 1 expert the run scored."
+    lm, out = load_json(path), {}
+    for f in lm['experts']:
+        p = Path(f)
+        if p.name != 'expert.safetensors' or p.parent.parent.name not in lm['records']: continue
+        task, method = p.parent.parent.name, p.parent.name
+        ids = [json.loads(l)['id'] for l in (Path(path).parent/lm['records'][task]).read_text().splitlines()]
+        got = {r['method']: r for r in (table1 or {}).get('rows', []) if r['task'] == task and r['method'] in ('base', method)}
+        out[task] = dict(label=expert_label(p), same=letter_paired(f, ids, seed), whole=(got['base'], got[method]) if len(got) == 2 else None)
+    return out
+
+# %% ../../nbs/79_lm_eval.ipynb #16139644
 def _pct(x:dict, key:str='score')->str:
     "A row's `score` (or `delta`) and its 95% CI in percent (points, signed, for a difference)."
     lo, hi = ('ci_low', 'ci_high') if key == 'score' else (f'{key}_ci_low', f'{key}_ci_high')
     f = '+.1f' if key == 'delta' else '.1f'
     return f"{100*x[key]:{f}} [{100*x[lo]:{f}}, {100*x[hi]:{f}}]"
 
-def letter_rows(lm:dict, # an `lm_eval.json`
-                table1:dict # a `table1.json`
-               )->dict:
-    "`{task: (base row, expert row)}` of Table 1 for the expert `lm` scored (its `<task>/<method>` folder), where Table 1 has both."
-    out = {}
-    for f in lm['experts']:
-        p = Path(f)
-        if p.name != 'expert.safetensors': continue
-        task, method = p.parent.parent.name, p.parent.name
-        got = {r['method']: r for r in table1['rows'] if r['task'] == task and r['method'] in ('base', method)}
-        if len(got) == 2: out[task] = (got['base'], got[method], f'expert:{task}/{method}')
-    return out
-
 def lm_eval_table(lm:dict, # an `lm_eval.json`
-                  table1:dict|None=None # a `table1.json`: adds the letter-scoring row of the same expert
+                  letters:dict|None=None # `letter_rows`: adds the letter-scoring rows of the same expert
                  )->str:
     "Markdown: per task and scoring, base and expert scores (95% CI) and the paired difference, with n."
     lines = ['| task | scoring | method | base (95% CI) | expert (95% CI) | Δ expert − base (95% CI) | n |', '|---|---|---|---|---|---|---|']
-    letters = letter_rows(lm, table1) if table1 else {}
     for t in dict.fromkeys(r['task'] for r in lm['rows']):
-        if t in letters:
-            b, e, m = letters[t]
-            lines.append(f"| {t} | t2repro letters (chat prompt, label logits; table1.json) | {m} | {_pct(b)} | {_pct(e)} | {_pct(e, 'delta')} | {e['n']} |")
+        lt = (letters or {}).get(t)
+        for what, pair in ([('whole test split, table1.json', lt['whole']), ("the harness's items, Table 1's records", lt['same'])] if lt else []):
+            if pair: lines.append(f"| {t} | t2repro letters ({what}) | {lt['label']} | {_pct(pair[0])} | {_pct(pair[1])} | {_pct(pair[1], 'delta')} | {pair[1]['n']} |")
         for r in (r for r in lm['rows'] if r['task'] == t and r['method'] != 'base'):
             b = next(x for x in lm['rows'] if x['task'] == t and x['method'] == 'base' and x['metric'] == r['metric'])
             lines.append(f"| {t} | harness {r['metric']} (answer text) | {r['method']} | {_pct(b)} | {_pct(r)} | {_pct(r, 'delta')} | {r['n']} |")
     return '\n'.join(lines)
 
-# %% ../../nbs/79_lm_eval.ipynb #16139644
 def _effect(r:dict)->str:
     "'a gain', 'a loss' or 'no clear difference' from a row's paired 95% CI."
     return 'a gain' if r['delta_ci_low'] > 0 else 'a loss' if r['delta_ci_high'] < 0 else 'no clear difference'
 
+def _delta(r:dict)->str:
+    return f"{100*r['delta']:+.1f} pt [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}]"
+
+# %% ../../nbs/79_lm_eval.ipynb #08c49a6d
 def verdict(lm:dict, # an `lm_eval.json`
-            table1:dict # a `table1.json`
+            letters:dict # `letter_rows` of it
            )->str:
-    "In plain words, from the CIs: does the expert's letter-scoring gain on a task survive the harness's answer-text scoring?"
+    "In plain words, from the CIs: does the expert's letter-scoring gain on a task survive the harness's answer-text scoring (same items)?"
     out = []
-    for t, (b, e, m) in letter_rows(lm, table1).items():
-        hr = [r for r in lm['rows'] if r['task'] == t and r['method'] == m]
-        if not hr: continue
-        fx = {r['metric']: _effect(r) for r in hr}
-        said = '; '.join(f"{r['metric']} {100*r['delta']:+.1f} pt [{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}] ({fx[r['metric']]})" for r in hr)
-        head = (f"On {t}, {m} shows {_effect(e)} under t2repro's letter scoring ({100*e['delta']:+.1f} pt "
-                f"[{100*e['delta_ci_low']:+.1f}, {100*e['delta_ci_high']:+.1f}], n = {e['n']}); under the harness's answer-text scoring (n = {hr[0]['n']}): {said}.")
+    for t in dict.fromkeys(r['task'] for r in lm['rows']):
+        hr = [r for r in lm['rows'] if r['task'] == t and r['method'] != 'base']
+        if t not in letters:
+            out.extend(f"On {t} (no letter-scoring records of this expert to compare), {r['method']} {r['metric']}: {_delta(r)} ({_effect(r)})." for r in hr)
+            continue
+        lt, fx = letters[t], {r['metric']: _effect(r) for r in hr if r['method'] == letters[t]['label']}
+        e = lt['same'][1]
+        whole = f"; {_delta(lt['whole'][1])} on the whole test split, n = {lt['whole'][1]['n']}" if lt['whole'] else ''
+        said = '; '.join(f"{r['metric']} {_delta(r)} ({fx[r['metric']]})" for r in hr if r['method'] == lt['label'])
+        head = (f"On {t}, {lt['label']} shows {_effect(e)} under t2repro's letter scoring ({_delta(e)} on the harness's n = {e['n']} items{whole}); "
+                f"under the harness's answer-text scoring of the same items: {said}.")
         if _effect(e) != 'a gain': end = 'There is no letter-scoring gain to test.'
         elif all(v == 'a gain' for v in fx.values()): end = '**The gain survives**: it is not only calibration of the letter prior.'
         elif any(v == 'a gain' for v in fx.values()): end = '**The gain survives in part**: ' + ', '.join(k for k, v in fx.items() if v == 'a gain') + ' only.'
-        else: end = ("**The gain does not survive**: with no letters to choose, the expert is no better than the base model, so what it "
-                     'learned under letter rewards was calibration of the letter prior, not knowledge the answer texts show.')
+        else: end = ("**The gain does not survive**: with no letters to choose, the expert is no better than the base model"
+                     + (" (the harness's intervals lie wholly below the letter gain's)" if all(r['delta_ci_high'] < e['delta_ci_low'] for r in hr if r['method'] == lt['label']) else '')
+                     + ', so what it gained under letter scoring was calibration of the letter prior, not knowledge the answer texts show.')
         out.append(f'{head} {end}')
-    for t in dict.fromkeys(r['task'] for r in lm['rows'] if r['task'] not in letter_rows(lm, table1)):
-        for r in (r for r in lm['rows'] if r['task'] == t and r['method'] != 'base'):
-            out.append(f"On {t} (no letter-scoring row of this expert to compare), {r['method']} {r['metric']}: {100*r['delta']:+.1f} pt "
-                       f"[{100*r['delta_ci_low']:+.1f}, {100*r['delta_ci_high']:+.1f}] ({_effect(r)}).")
     return '\n\n'.join(out)
