@@ -4,14 +4,14 @@
 
 # %% ../../nbs/00_core.ipynb #8dd15443
 from __future__ import annotations
-import os, json, time, random, hashlib, tempfile, subprocess, sys, shlex
+import os, json, time, random, hashlib, tempfile, subprocess, sys, shlex, contextlib
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['atomic_write_bytes', 'atomic_save_json', 'load_json', 'atomic_torch_save', 'checkout_root', 'repo_path', 'cache_dir',
-           'data_dir', 'save_figure', 'set_seed', 'git_revision', 'bootstrap_ci', 'paired_bootstrap', 'write_results',
-           'results_table']
+           'data_dir', 'quiet_logger', 'save_figure', 'set_seed', 'git_revision', 'bootstrap_ci', 'paired_bootstrap',
+           'write_results', 'results_table']
 
 # %% ../../nbs/00_core.ipynb #856ee4ea
 def atomic_write_bytes(path, # file to write
@@ -93,6 +93,17 @@ def data_dir(folder=None # an explicit data folder (a command's `--data-dir`); e
     return root/'data' if root is not None and (root/'data').is_dir() else None
 
 # %% ../../nbs/00_core.ipynb #ad2b3cab
+@contextlib.contextmanager
+def quiet_logger(name:str # a `logging` logger's name, e.g. 'accelerate.utils.modeling'
+                ):
+    "Hold back that logger's info and warning lines for the block (errors still show); its level is restored after."
+    import logging
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try: yield
+    finally: log.setLevel(level)
+
 def save_figure(fig, # a matplotlib figure (closed once written)
                 path, # destination .png
                 dpi:int=100 # resolution

@@ -4,9 +4,9 @@
 
 # %% ../../nbs/79_lm_eval.ipynb #4116a85c
 from __future__ import annotations
-import json, time, hashlib, logging, contextlib
+import json, time, hashlib
 from pathlib import Path
-from ..base.core import atomic_write_bytes, bootstrap_ci, load_json, paired_bootstrap, repo_path, write_results
+from ..base.core import atomic_write_bytes, bootstrap_ci, load_json, paired_bootstrap, quiet_logger, repo_path, write_results
 from ..base.config import DEFAULT_MODEL
 from ..base.models import load_model, resolve_model
 from ..base.runtime import Runtime, as_dtype
@@ -90,14 +90,9 @@ def local_task(name:str, # a harness task of `LM_EVAL_TASKS`
     return {**cfg, 'task': f'{name}_local', 'dataset_path': where, 'custom_dataset': dataset}
 
 # %% ../../nbs/79_lm_eval.ipynb #505cba7e
-@contextlib.contextmanager
 def _quiet():
     "The harness's info and warning lines (a passed model, a custom dataset) held back for the block; errors still show."
-    lg = logging.getLogger('lm_eval')
-    old = lg.level
-    lg.setLevel(logging.ERROR)
-    try: yield
-    finally: lg.setLevel(old)
+    return quiet_logger('lm_eval')
 
 def harness_run(model, tok, # the model as it is to be scored (expert merged, dtype set) and its tokenizer
                 configs:list, # task configs (`local_task`)

@@ -4,9 +4,10 @@
 
 # %% ../../nbs/62_bigmodels.ipynb #a188fee7
 from __future__ import annotations
-import re, logging, contextlib
+import re
 from pathlib import Path
 import torch
+from ..base.core import quiet_logger
 from ..base.models import svf_targets, meta_model, LAYER_RE
 
 # %% auto #0
@@ -52,14 +53,9 @@ def svf_budget(preset, # a preset with a packaged config (e.g. 'llama3-llava-nex
 def _tensor_bytes(mod, dtype_bytes):
     return sum(p.numel() * (dtype_bytes if p.is_floating_point() else p.element_size()) for p in mod.parameters())
 
-@contextlib.contextmanager
 def _quiet_accelerate():
     "accelerate warns once per GPU index it cannot see (every index, on a CPU machine that plans for GPUs)."
-    log = logging.getLogger('accelerate.utils.modeling')
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try: yield
-    finally: log.setLevel(level)
+    return quiet_logger('accelerate.utils.modeling')
 
 def auto_device_map(model, # a model (meta is fine)
                     n_devices:int, # GPUs to shard over
