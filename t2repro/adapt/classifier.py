@@ -14,12 +14,12 @@ from ..base.config import LABELS, TASK_LABELS, TRAIN_TASKS, UNSEEN_TASKS, CLS_TA
 from ..tasks.registry import Task, TASKS, get_task, last_boxed
 from ..train.expert import train_svf
 from ..base.models import contiguous_head
-from ..engine.generate import next_token_logits, label_token_ids, fp32_head_rows
+from ..engine.generate import next_token_logits, label_token_ids, fp32_head_rows, length_groups
 
 # %% auto #0
 __all__ = ['CLASSIFY_SYSTEM', 'PASS1_STOP', 'PASS1_STOP_LENIENT', 'LABEL_CUE', 'PASS1_TOKENS', 'CLS_SOURCES', 'parse_label',
-           'classify_messages', 'chat_prompt', 'length_groups', 'label_logprobs', 'ClsTask', 'train_cls_expert',
-           'confusion_matrix', 'plot_confusion']
+           'classify_messages', 'chat_prompt', 'label_logprobs', 'ClsTask', 'train_cls_expert', 'confusion_matrix',
+           'plot_confusion']
 
 # %% ../../nbs/51_classifier.ipynb #5020ef4e
 CLASSIFY_SYSTEM = """Analyze the question below and put it in exactly one of four categories: 'code', 'math', 'reasoning' or 'others'.
@@ -71,18 +71,6 @@ PASS1_TOKENS = 256   # padded request tokens per forward of pass 1 (rows of simi
 def _prefix_cache(model, ids:list):
     "The KV cache of `ids` (one row)."
     return model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1).cache
-
-def length_groups(lens:list, # the length of each sequence
-                  batch_size:int, # rows per forward at most
-                  max_tokens:int|None=None # padded tokens (rows × the longest) per forward at most; a longer one goes alone (None: no cap)
-                 )->list:
-    "Indices, longest first, cut into forwards of similar lengths: at most `batch_size` rows and `max_tokens` padded tokens each."
-    out = []
-    for i in sorted(range(len(lens)), key=lambda i: -lens[i]):
-        g = out[-1] if out else None
-        if g and len(g) < batch_size and (max_tokens is None or (len(g) + 1) * lens[g[0]] <= max_tokens): g.append(i)
-        else: out.append([i])
-    return out
 
 @torch.no_grad()
 def label_logprobs(model, tok, # a causal LM and its tokenizer

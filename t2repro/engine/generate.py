@@ -9,9 +9,9 @@ import torch
 from ..base.models import contiguous_head
 
 # %% auto #0
-__all__ = ['GEN_BATCH', 'left_pad', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'sampler', 'generate',
-           'generate_ids', 'generate_encoded', 'VLLMEngine', 'vllm_engine', 'generate_vllm', 'label_token_ids',
-           'next_token_logits', 'fp32_head_rows']
+__all__ = ['GEN_BATCH', 'left_pad', 'length_groups', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'sampler',
+           'generate', 'generate_ids', 'generate_encoded', 'VLLMEngine', 'vllm_engine', 'generate_vllm',
+           'label_token_ids', 'next_token_logits', 'fp32_head_rows']
 
 # %% ../../nbs/20_generate.ipynb #6dc1ebcf
 def left_pad(seqs:list, # token-id lists
@@ -23,6 +23,18 @@ def left_pad(seqs:list, # token-id lists
     ids = torch.tensor([[pad_id] * (L - len(s)) + list(s) for s in seqs], dtype=torch.long, device=device)
     att = torch.tensor([[0] * (L - len(s)) + [1] * len(s) for s in seqs], dtype=torch.long, device=device)
     return ids, att, (att.cumsum(-1) - 1).clamp(min=0)
+
+def length_groups(lens:list, # the length of each sequence
+                  batch_size:int, # rows per forward at most
+                  max_tokens:int|None=None # padded tokens (rows × the longest) per forward at most; a longer one goes alone (None: no cap)
+                 )->list:
+    "Indices, longest first, cut into forwards of similar lengths: at most `batch_size` rows and `max_tokens` padded tokens each."
+    out = []
+    for i in sorted(range(len(lens)), key=lambda i: -lens[i]):
+        g = out[-1] if out else None
+        if g and len(g) < batch_size and (max_tokens is None or (len(g) + 1) * lens[g[0]] <= max_tokens): g.append(i)
+        else: out.append([i])
+    return out
 
 # %% ../../nbs/20_generate.ipynb #2cf29df2
 class StopOnStrings:

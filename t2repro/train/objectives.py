@@ -8,7 +8,7 @@ import time, torch
 import torch.nn.functional as F
 from ..base.models import contiguous_head
 from ..base.config import TrainConfig
-from ..engine.generate import left_pad, next_token_logits, label_token_ids, generate_ids, GEN_BATCH
+from ..engine.generate import left_pad, next_token_logits, label_token_ids, generate_ids, GEN_BATCH, length_groups
 from ..tasks.evaluate import reward
 
 # %% auto #0
@@ -107,11 +107,13 @@ def accumulate(learner, # the learner (base and live views)
                n:int, # samples in the step
                cfg:TrainConfig, # micro_batch, kl_coef
                loss_of, # (ix, base) -> (loss, kl or None): a micro-batch's loss, run under the live view
-               base_of=None # ix -> base logits, run under the base view without grad (only when cfg.kl_coef > 0)
+               base_of=None, # ix -> base logits, run under the base view without grad (only when cfg.kl_coef > 0)
+               lens:list|None=None # each sample's token count: micro-batches of similar lengths (`length_groups`, less padding); None: in order
               )->tuple:
-    "Backward of each micro-batch's loss scaled by its share of the step; returns (the step's loss, per-sample KL)."
-    total, kls = 0.0, []
-    for ix in _chunks(list(range(n)), cfg.micro_batch):
+    "Backward of each micro-batch's loss scaled by its share of the step; returns (the step's loss, per-sample KL in sample order)."
+    total, kls = 0.0, {}
+    groups = length_groups(lens, cfg.micro_batch) if lens is not None else _chunks(list(range(n)), cfg.micro_batch)
+    for ix in groups:
         base = None
         if base_of is not None and cfg.kl_coef > 0:
             with learner.base(), torch.no_grad(): base = base_of(ix)
@@ -119,8 +121,8 @@ def accumulate(learner, # the learner (base and live views)
             loss, kl = loss_of(ix, base)
             (loss * len(ix) / n).backward()
         total += float(loss.detach()) * len(ix) / n
-        kls += kl.detach().tolist() if kl is not None else []
-    return total, kls
+        if kl is not None: kls.update(zip(ix, kl.detach().tolist()))
+    return total, [kls[i] for i in sorted(kls)]
 
 # %% ../../nbs/40_objectives.ipynb #db0b5a25
 def rl_step(learner, # the learner (live / merged / base views)
@@ -150,7 +152,7 @@ def rl_step(learner, # the learner (live / merged / base views)
         kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else None   # computed only when λ > 0
         return reinforce_loss((token_logprobs(logits, tgt) * m).sum(-1), r[ix], kl, cfg.kl_coef), kl
     t3 = time.perf_counter()
-    loss, kls = accumulate(learner, len(rows), cfg, loss_of, lambda ix: fwd(ix)[0])
+    loss, kls = accumulate(learner, len(rows), cfg, loss_of, lambda ix: fwd(ix)[0], lens=[len(p) + len(c) for p, c in zip(prompts, conts)])
     return dict(reward=r.tolist(), loss=loss, kl=kls, len=[len(c) for c in conts], texts=texts, cap=[len(c) >= mx for c in conts],
                 seconds=dict(gen=t2 - t1, grad=time.perf_counter() - t3, switch=switch))
 
@@ -183,24 +185,24 @@ def expected_reward(logits:torch.Tensor, # `[V]` next-token logits (with graph)
 
 def _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn):
     "One-token rollouts: the answer label read (and, for the loss, differentiated) from the logits after the prompt."
-    lab, R, picks = [mc_label_tokens(task, row, tok) for row in rows], [], []
+    lab, R, picks = [mc_label_tokens(task, row, tok) for row in rows], {}, {}   # by sample index (micro-batches go by length)
     fwd = lambda ix: next_token_logits(learner.model, tok, [prompts[i] for i in ix], batch_size=len(ix))[:, None]   # [b, 1, V]
     def loss_of(ix, base):
         logits = fwd(ix)
         js = [pick_label(logits[k, 0], lab[i][1], cfg.rollout, cfg.temperature) for k, i in enumerate(ix)]
-        picks.extend(lab[i][0][j] for i, j in zip(ix, js))
+        picks.update((i, lab[i][0][j]) for i, j in zip(ix, js))
         kl = kl_per_seq(logits, base, torch.ones(len(ix), 1, dtype=torch.bool, device=logits.device), cfg.kl_direction) if base is not None else torch.zeros(len(ix), device=logits.device)
         if cfg.mc_grad == 'exact':   # every label's reward, weighted by its probability: no sampling variance
             rj = [torch.tensor([reward_fn(task, rows[i], l) for l in lab[i][0]], dtype=torch.float32, device=logits.device) for i in ix]
             er = torch.stack([expected_reward(logits[k, 0], lab[i][1], rj[k], cfg.temperature) for k, i in enumerate(ix)])
-            R.extend(er.detach().tolist())
+            R.update(zip(ix, er.detach().tolist()))
             return -er.mean() + (cfg.kl_coef * kl.mean() if cfg.kl_coef else 0.), kl
         r = torch.tensor([reward_fn(task, rows[i], lab[i][0][j]) for i, j in zip(ix, js)], dtype=torch.float32, device=logits.device)
-        R.extend(r.tolist())
+        R.update(zip(ix, r.tolist()))
         logp = torch.stack([logits[k, 0].log_softmax(-1)[lab[i][1][j]] for k, (i, j) in enumerate(zip(ix, js))])
         return reinforce_loss(logp, r, kl, cfg.kl_coef), kl
-    loss, kls = accumulate(learner, len(rows), cfg, loss_of, fwd)
-    return dict(reward=R, loss=loss, kl=kls, len=[1]*len(rows), texts=picks)
+    loss, kls = accumulate(learner, len(rows), cfg, loss_of, fwd, lens=list(map(len, prompts)))
+    return dict(reward=[R[i] for i in range(len(rows))], loss=loss, kl=kls, len=[1]*len(rows), texts=[picks[i] for i in range(len(rows))])
 
 # %% ../../nbs/40_objectives.ipynb #66ef9bd5
 def sft_step(learner, # the learner
