@@ -13,7 +13,7 @@ LAYERS = [('0', 'base', 'files, CIs, results with provenance, the runtime settin
           ('3', 'tasks', 'the task registry, LaTeX answers, the sandbox, the evaluation harness'),
           ('4', 'train', 'one training loop, its objectives (REINFORCE, exact gradient, next-token), LoRA'),
           ('5', 'adapt', "Transformer²'s two passes: few-shot CEM, the classifier expert, the Adapter, the adapt command"),
-          ('6', 'ext', 'VQA, big models across devices, transfer across models'),
+          ('6', 'ext', 'VQA, big models across devices, transfer across models, experts served by llama.cpp'),
           ('7', 'experiments', 'every command that writes a results file: baselines, Tables 1-3, transfer, demo, bench'),
           ('8', 'interface', 'the commands and the `t2repro` entry point')]
 HEADING = '## Map of the notebooks'

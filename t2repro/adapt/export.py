@@ -4,7 +4,7 @@
 
 # %% ../../nbs/54_export.ipynb #725ee585
 from __future__ import annotations
-import os, math, json, tempfile
+import os, math, json, tempfile, contextlib
 from pathlib import Path
 import torch
 from ..base.core import atomic_write_bytes, atomic_save_json
@@ -15,8 +15,8 @@ from ..weights.experts import load_expert, mix
 
 # %% auto #0
 __all__ = ['VLLM_RANKS', 'GGUF_ARCHS', 'delta_sigma', 'energy_rank', 'round_rank', 'lora_pair', 'svf_lora', 'lora_params',
-           'lora_summary', 'peft_config', 'save_peft', 'expert_z', 'export_merged', 'export_gguf', 'export_expert',
-           'summary_table']
+           'lora_summary', 'peft_config', 'save_peft', 'expert_z', 'export_merged', 'export_gguf', 'save_lora_gguf',
+           'export_expert', 'summary_table']
 
 # %% ../../nbs/54_export.ipynb #25fc747d
 VLLM_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)   # the LoRA ranks vLLM serves (`--max-lora-rank`)
@@ -216,44 +216,77 @@ def _gguf_hparams(writer, config, ftype):
     writer.add_file_type(ftype)
 
 # %% ../../nbs/54_export.ipynb #638d7fc5
+def _gguf_writer(model, # the model whose architecture the file declares
+                 path, # the .gguf file to write (through `path.partial`)
+                 outtype:str # 'f16' | 'f32'
+                )->tuple:
+    "`(writer, tensor-name map, path)` for a GGUF file of `model`'s architecture; unmapped models and outtypes refused."
+    import gguf
+    mt = model.config.model_type
+    if mt not in GGUF_ARCHS: raise ValueError(f'GGUF export maps {", ".join(GGUF_ARCHS)} models, not {mt!r}: use --format merged and llama.cpp\'s convert_hf_to_gguf.py')
+    if outtype not in ('f16', 'f32'): raise ValueError(f"GGUF outtype must be 'f16' or 'f32', got {outtype!r}")
+    arch = getattr(gguf.MODEL_ARCH, GGUF_ARCHS[mt][0])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = gguf.GGUFWriter(path.with_name(path.name + '.partial'), gguf.MODEL_ARCH_NAMES[arch])
+    return w, gguf.get_tensor_name_map(arch, model.config.num_hidden_layers), path
+
+def _gguf_close(w, path:Path)->Path:
+    "Write the file out and move it into place."
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    os.replace(path.with_name(path.name + '.partial'), path)
+    return path
+
 def export_gguf(model, tok, # the model (base weights) and its tokenizer
-                factors:dict, z:dict, cfg:SVFConfig, # the expert
+                factors:dict, z:dict|None, cfg:SVFConfig, # the expert (z None: the base weights, for LoRA adapters to apply to)
                 path, # the .gguf file to write
                 outtype:str='f16', # 2-D weights in 'f16' or 'f32' (norms and biases are always F32)
                 name:str='t2repro expert' # `general.name`
                )->Path:
-    "The model with the expert merged in as one GGUF file (Qwen2), tokenizer and chat template included; written atomically."
+    "The model with the expert merged in (or the base model) as one GGUF file (Qwen2), tokenizer and chat template included; written atomically."
     import gguf
     import numpy as np
-    mt = model.config.model_type
-    if mt not in GGUF_ARCHS: raise ValueError(f'GGUF export maps {", ".join(GGUF_ARCHS)} models, not {mt!r}: use --format merged and llama.cpp\'s convert_hf_to_gguf.py')
-    if outtype not in ('f16', 'f32'): raise ValueError(f"GGUF outtype must be 'f16' or 'f32', got {outtype!r}")
-    arch, pre = getattr(gguf.MODEL_ARCH, GGUF_ARCHS[mt][0]), GGUF_ARCHS[mt][1]
-    tmap = gguf.get_tensor_name_map(arch, model.config.num_hidden_layers)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.partial')
-    w = gguf.GGUFWriter(tmp, gguf.MODEL_ARCH_NAMES[arch])
+    w, tmap, path = _gguf_writer(model, path, outtype)
     w.add_name(name)
     _gguf_hparams(w, model.config, gguf.LlamaFileType.MOSTLY_F16 if outtype == 'f16' else gguf.LlamaFileType.ALL_F32)
-    _gguf_vocab(w, tok, model.config, pre)
-    with merged(model, factors, z, cfg):
+    _gguf_vocab(w, tok, model.config, GGUF_ARCHS[model.config.model_type][1])
+    with merged(model, factors, z, cfg) if z is not None else contextlib.nullcontext():
         for n, p in model.state_dict().items():
             gn = tmap.get_name(n, try_suffixes=('.weight', '.bias'))
             if gn is None: raise ValueError(f'no GGUF name for tensor {n}')
             a = p.detach().float().cpu().numpy()
             w.add_tensor(gn, a.astype(np.float16) if outtype == 'f16' and a.ndim == 2 else a)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
-    os.replace(tmp, path)
-    return path
+    return _gguf_close(w, path)
+
+
+# %% ../../nbs/54_export.ipynb #5ee5fff7
+def save_lora_gguf(parts:dict, # from `svf_lora`
+                   model, # the base model (architecture, layer count)
+                   path, # the .gguf file to write
+                   outtype:str='f16' # the factors in 'f16' or 'f32'
+                  )->Path:
+    "The LoRA in `parts` as a llama.cpp adapter GGUF (what `convert_lora_to_gguf.py` writes for a PEFT folder), each matrix at scale 1; written atomically."
+    import numpy as np
+    w, tmap, path = _gguf_writer(model, path, outtype)
+    w.add_string('general.type', 'adapter')
+    w.add_string('adapter.type', 'lora')
+    w.add_float32('adapter.lora.alpha', 0.0)   # llama.cpp: scale alpha / r when alpha ≠ 0, else 1 (PEFT's lora_alpha = r)
+    dt = np.float16 if outtype == 'f16' else np.float32
+    for n, p in parts.items():
+        gn = tmap.get_name(n, try_suffixes=('.weight',))
+        if gn is None: raise ValueError(f'no GGUF name for tensor {n}')
+        w.add_tensor(f'{gn}.lora_a', p['A'].float().cpu().numpy().astype(dt))
+        w.add_tensor(f'{gn}.lora_b', p['B'].float().cpu().numpy().astype(dt))
+    return _gguf_close(w, path)
+
 
 # %% ../../nbs/54_export.ipynb #988f8d66
 def export_expert(model, tok, # the model (base weights) and its tokenizer
                   z:dict, cfg:SVFConfig, # the expert (from `expert_z`)
-                  fmt:str, # 'peft' | 'merged' | 'gguf'
+                  fmt:str, # 'peft' | 'lora-gguf' | 'merged' | 'gguf'
                   out, # the folder to write
                   factors:dict|None=None, # SVD factors of the targets (default: computed, cached)
                   meta:dict|None=None, # provenance for the PEFT folder's t2repro.json
@@ -262,15 +295,18 @@ def export_expert(model, tok, # the model (base weights) and its tokenizer
                   dtype=torch.float32, # dtype of the adapter factors / merged weights
                   outtype:str='f16' # GGUF weights: 'f16' | 'f32'
                  )->tuple:
-    "`(path, summary)`: the expert written to `out` in `fmt`; `summary` is `lora_summary` for peft, else None."
+    "`(path, summary)`: the expert written to `out` in `fmt`; `summary` is `lora_summary` for the LoRA formats, else None."
     from t2repro.weights.svd import svd_factors
-    if fmt not in ('peft', 'merged', 'gguf'): raise ValueError(f"unknown format {fmt!r}: use peft, merged or gguf")
+    if fmt not in ('peft', 'lora-gguf', 'merged', 'gguf'): raise ValueError(f"unknown format {fmt!r}: use peft, lora-gguf, merged or gguf")
     factors = factors if factors is not None else svd_factors(model, list(z))
     out = Path(out)
     if fmt == 'merged': return export_merged(model, tok, factors, z, cfg, out, dtype), None
     if fmt == 'gguf': return export_gguf(model, tok, factors, z, cfg, out/f'model-{outtype}.gguf', outtype), None
     parts = svf_lora(factors, z, cfg, rank=rank, energy=energy, max_rank=max_rank, uniform=uniform)
     run = dict(rank=rank, energy=None if rank is not None else energy, max_rank=max_rank, uniform=uniform)
+    if fmt == 'lora-gguf':   # the adapter, and beside it the base model it applies to (the same file for every expert)
+        if not (out/f'base-{outtype}.gguf').exists(): export_gguf(model, tok, factors, None, cfg, out/f'base-{outtype}.gguf', outtype, name='t2repro base')
+        return save_lora_gguf(parts, model, out/f'adapter-{outtype}.gguf', outtype), lora_summary(parts)
     return save_peft(parts, out, base_model, model.config.num_hidden_layers, dtype, dict(meta or {}, export=run)), lora_summary(parts)
 
 def summary_table(rows:list # from `lora_summary`

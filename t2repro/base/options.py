@@ -322,7 +322,7 @@ def export_parser()->Parser:
     p = Parser('t2repro export', 'Write an SVF expert, or a mixture of experts (--alpha), as a PEFT LoRA adapter (--format peft), '
                'a save_pretrained folder of the merged model (merged) or one GGUF file of it (gguf), into --out.')
     p.add_argument('experts', nargs='+', type=existing_file, help='SVF expert file(s) (.safetensors); several are mixed with --alpha')
-    p.add_argument('--format', required=True, choices=('peft', 'gguf', 'merged'), help='peft: LoRA for PEFT, vLLM, llama.cpp; merged: transformers folder; gguf: llama.cpp, Ollama')
+    p.add_argument('--format', required=True, choices=('peft', 'lora-gguf', 'gguf', 'merged'), help='peft: LoRA for PEFT, vLLM; lora-gguf: that LoRA as a llama.cpp adapter (+ the base GGUF); merged: transformers folder; gguf: llama.cpp, Ollama')
     p.add_argument('--out', required=True, help='the folder to write')
     p.add_argument('--alpha', type=weights, default=None, help='one weight per expert: export the mixture z = Σ αₖ zₖ (default: one expert)')
     p.add_argument('--rank', type=positive_int, default=None, help="peft: one rank for every matrix, rounded up to vLLM's ranks (default: by --energy)")
@@ -330,7 +330,7 @@ def export_parser()->Parser:
     p.add_argument('--max-rank', type=positive_int, default=512, help="peft: cap on every rank (512: vLLM's largest)")
     p.add_argument('--uniform', action='store_true', help='peft: every matrix at the largest rank (llama.cpp scales all matrices by one lora_alpha)')
     p.add_argument('--dtype', choices=('fp32', 'bf16', 'fp16'), default='fp32', help='peft, merged: dtype of the saved tensors')
-    p.add_argument('--outtype', choices=('f16', 'f32'), default='f16', help='gguf: type of the 2-D weights (norms and biases are F32)')
+    p.add_argument('--outtype', choices=('f16', 'f32'), default='f16', help='gguf, lora-gguf: type of the 2-D weights (norms and biases are F32)')
     model_flag(p)
     return p
 
@@ -344,6 +344,7 @@ def export_check_parser()->Parser:
     p.add_argument('--max-rank', type=positive_int, default=512, help='cap on every rank of the default export')
     p.add_argument('--ranks', type=int_list, default='64,256', help='extra exports at these fixed ranks')
     p.add_argument('--gguf-items', type=non_negative_int, default=40, help='prompts for the GGUF greedy-answer check (0: skip it)')
+    p.add_argument('--llama-cpp', action='store_true', help='instead: the GGUF in llama.cpp and two passes served there with LoRA adapters (OUT/export_llamacpp.json)')
     p.add_argument('--batch-size', type=positive_int, default=16, help='prompts per forward')
     p.add_argument('--out', default=None, help=OUT_HELP)
     return p

@@ -4,24 +4,26 @@
 
 # %% ../../nbs/78_export_experiments.ipynb #2d681d58
 from __future__ import annotations
-import time, tempfile
+import time, tempfile, contextlib
 from pathlib import Path
 import torch
 from ..base.core import load_json, paired_bootstrap, repo_path, write_results
-from ..base.config import DEFAULT_MODEL
+from ..base.config import DEFAULT_MODEL, LABELS, TASK_LABELS
 from ..base.models import load_model
 from ..base.runtime import Runtime
 from ..weights.svd import svd_factors
-from ..engine.generate import generate
+from ..engine.generate import generate, generate_ids
 from ..tasks.registry import get_task
 from ..tasks.evaluate import evaluate, load_rows
 from ..weights.svf import merged
 from ..adapt.run import best_expert_file
-from ..adapt.export import expert_z, svf_lora, save_peft, lora_params, lora_summary, export_gguf
+from ..adapt.export import expert_z, svf_lora, save_peft, lora_params, lora_summary, export_gguf, save_lora_gguf
+from ..adapt.classifier import label_logprobs, classify_messages, chat_prompt
+from ..ext.llamacpp import LlamaCpp, serve_two_pass, LLAMA_CPP_WHEEL
 from .common import portable_command, relative
 
 # %% auto #0
-__all__ = ['score_lora', 'paired_row', 'gguf_identity', 'export_check', 'export_table']
+__all__ = ['score_lora', 'paired_row', 'gguf_identity', 'export_check', 'export_table', 'lora_merged', 'serve_check']
 
 # %% ../../nbs/78_export_experiments.ipynb #7e19ebdf
 def score_lora(model, tok, # the model (base weights, restored after) and its tokenizer
@@ -128,3 +130,70 @@ def export_table(path # a results file written by `export_check`
                      f"{100*x['agree']:.1f}% | {rk} | {100*x['energy_mean']:.1f}% | {x['params']:,} |")
     lines.append(f"| LoRA baseline (Table 1, q,v rank 16) | | | | | | {r['lora_baseline']['params']:,} |")
     return '\n'.join(lines)
+
+# %% ../../nbs/78_export_experiments.ipynb #04e9a9b1
+@contextlib.contextmanager
+def lora_merged(model, # the model (base weights, restored after)
+                parts:dict # from `svf_lora`
+               ):
+    "The model with W + BA in every target of `parts` inside the block (what PEFT's merge computes), its own weights after."
+    kept = {n: model.get_parameter(n).data for n in parts}
+    try:
+        for n, p in parts.items(): model.get_parameter(n).data = kept[n] + (p['B'] @ p['A']).to(kept[n])
+        yield model
+    finally:
+        for n in parts: model.get_parameter(n).data = kept[n]
+
+def _served_rows(engine, model, tok, task, rows, adapters, parts, max_new_tokens):
+    "Two passes served by llama.cpp against the same passes in transformers, one record per request."
+    reqs = [(task.user_message(r), tok(task.prompt(r, tok), add_special_tokens=False).input_ids) for r in rows]
+    stop = getattr(task, 'stop', ()) or ()
+    got = serve_two_pass(engine, tok, reqs, adapters, max_new_tokens, stop)
+    t0 = time.perf_counter()
+    want = [LABELS[i] for i in label_logprobs(model, tok, [chat_prompt(tok, classify_messages(q)) for q, _ in reqs]).argmax(1).tolist()]
+    t1 = time.perf_counter()
+    out = []
+    for (q, ids), g, w in zip(reqs, got, want):
+        a = adapters.get(g['label'])
+        t2 = time.perf_counter()
+        with lora_merged(model, parts[a]) if a else contextlib.nullcontext(): ref = generate_ids(model, tok, [ids], max_new_tokens=max_new_tokens, stop=stop)[0][0]
+        out.append(dict(task=task.name, label=g['label'], hf_label=w, adapter=a, same_output=g['ids'] == ref, tokens=len(g['ids']),
+                        pass1_s=round(g['pass1_s'], 3), pass2_s=round(g['pass2_s'], 3), hf_pass1_s=round((t1 - t0) / len(reqs), 3), hf_pass2_s=round(time.perf_counter() - t2, 3)))
+    return out
+
+def serve_check(tasks:tuple=('arc_challenge', 'humaneval', 'math'), # the unseen tasks whose requests are served
+                limit:int=8, # test requests per task
+                max_new_tokens:int=128, # pass 2's cap (both engines)
+                gguf_items:int=40, # ARC-Easy prompts for the merged-GGUF check
+                energy:float=0.99, max_rank:int=512, # the adapters' export
+                threads:int=1, # llama.cpp's threads (transformers runs under the same torch thread count)
+                out=None, log=print)->Path:
+    "llama.cpp against transformers on the default model: the merged GGUF's greedy tokens, and two-pass adaptation served with LoRA adapters; writes export_llamacpp.json."
+    t0 = time.time()
+    torch.set_num_threads(threads)
+    model, tok = load_model(DEFAULT_MODEL)
+    experts = {TASK_LABELS[t]: best_expert_file(t) for t in ('gsm8k', 'mbpp', 'arc_easy')}
+    missing = [l for l, f in experts.items() if f is None]
+    if missing: raise ValueError(f'no committed expert for {missing}: train them (t2repro table1) first')
+    zs = {l: expert_z([f], model=model)[:2] for l, f in experts.items()}
+    factors = svd_factors(model, sorted({n for z, _ in zs.values() for n in z}))
+    arc = get_task('arc_easy')
+    with tempfile.TemporaryDirectory() as tmp:
+        z, cfg = zs['reasoning']
+        with LlamaCpp(export_gguf(model, tok, factors, z, cfg, Path(tmp)/'merged.gguf', 'f16'), threads=threads) as eng:
+            ps = [tok(arc.prompt(r, tok), add_special_tokens=False).input_ids for r in load_rows(arc, 'test', gguf_items)]
+            got = [eng.greedy(p, 24) for p in ps]
+        with merged(model, factors, z, cfg): ref = [c for c, _ in generate_ids(model, tok, ps, max_new_tokens=24)]
+        gg = dict(n=len(ps), identical=sum(a == b for a, b in zip(got, ref)), max_new_tokens=24, outtype='f16')
+        log(f"merged GGUF in llama.cpp: {gg['identical']} of {gg['n']} greedy outputs identical to transformers'")
+        parts = {l: svf_lora(factors, z, cfg, energy=energy, max_rank=max_rank) for l, (z, cfg) in zs.items()}
+        with LlamaCpp(export_gguf(model, tok, factors, None, cfg, Path(tmp)/'base.gguf', 'f16'), threads=threads) as eng:
+            for l, p in parts.items(): eng.add_adapter(l, save_lora_gguf(p, model, Path(tmp)/f'{l}.gguf', 'f16'))
+            recs = [x for t in tasks for x in _served_rows(eng, model, tok, get_task(t), load_rows(get_task(t), 'test', limit), {l: l for l in parts}, parts, max_new_tokens)]
+    summ = dict(n=len(recs), same_label=sum(r['label'] == r['hf_label'] for r in recs), same_output=sum(r['same_output'] for r in recs),
+                pass1_s=sum(r['pass1_s'] for r in recs), pass2_s=sum(r['pass2_s'] for r in recs), hf_pass1_s=sum(r['hf_pass1_s'] for r in recs), hf_pass2_s=sum(r['hf_pass2_s'] for r in recs))
+    log(f"served: labels {summ['same_label']}/{summ['n']} as transformers', outputs {summ['same_output']}/{summ['n']} identical")
+    dest = Path(out or repo_path('runs'))/'export_llamacpp.json'
+    return write_results(dest, recs, model=DEFAULT_MODEL, budget=dict(tasks=list(tasks), limit=limit, max_new_tokens=max_new_tokens, gguf_items=gguf_items, energy=energy, max_rank=max_rank, threads=threads),
+                         seed=0, wall_time_s=time.time() - t0, command=portable_command(), engine=f'llama.cpp via {LLAMA_CPP_WHEEL} (CPU build)',
+                         experts={l: relative(f, repo_path()) for l, f in experts.items()}, gguf=gg, served=summ, outtype='f16')

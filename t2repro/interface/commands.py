@@ -173,7 +173,7 @@ def plan_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:
 # %% ../../nbs/81_commands.ipynb #7a1d25aa
 from ..base.options import export_parser, export_check_parser
 from ..adapt.export import expert_z, export_expert, summary_table
-from ..experiments.export import export_check
+from ..experiments.export import export_check, serve_check
 
 # %% ../../nbs/81_commands.ipynb #48dca7b0
 _DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -182,8 +182,8 @@ def _export_notes(a, summ:list):
     "What the printed summary does not say: energy short of --energy under --max-rank, ranks that differ (llama.cpp)."
     if a.rank is None and any(r['energy_min'] < a.energy for r in summ):
         print(f'note: some matrices need a rank above --max-rank {a.max_rank} to keep {a.energy:.0%} of ‖ΔW‖²: they keep what the table shows')
-    if not a.uniform and len({r['rank_min'] for r in summ} | {r['rank_max'] for r in summ}) > 1:
-        print('note: ranks differ between matrices (rank_pattern): PEFT and vLLM apply them as built; for llama.cpp export with --uniform')
+    if a.format == 'peft' and not a.uniform and len({r['rank_min'] for r in summ} | {r['rank_max'] for r in summ}) > 1:
+        print("note: ranks differ between matrices (rank_pattern): PEFT and vLLM apply them as built; llama.cpp's converter needs --uniform (or use --format lora-gguf)")
 
 def export_cli(argv:list|None=None # arguments after `t2repro export`
               )->int:
@@ -211,6 +211,9 @@ def export_check_cli(argv:list|None=None # arguments after `t2repro export-check
                     )->int:
     "`t2repro export-check`: the exported LoRA against the exact expert and the GGUF against the merged model; writes OUT/export.json."
     a = export_check_parser().parse_args(argv)
-    p = export_check(a.task, a.limit, a.energy, a.max_rank, tuple(a.ranks), a.gguf_items, results_dir(a.out, 'runs'), a.batch_size)
+    if a.llama_cpp:
+        try: p = serve_check(gguf_items=a.gguf_items, energy=a.energy, max_rank=a.max_rank, out=results_dir(a.out, 'runs'))
+        except (ImportError, ValueError) as e: return fail('t2repro export-check', e)
+    else: p = export_check(a.task, a.limit, a.energy, a.max_rank, tuple(a.ranks), a.gguf_items, results_dir(a.out, 'runs'), a.batch_size)
     print(f'wrote {p}')
     return 0
