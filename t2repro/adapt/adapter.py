@@ -169,6 +169,21 @@ class Adapter:
         "Give the model its base weights back (bit-identical)."
         restore(self.model)
 
+    @contextlib.contextmanager
+    def _switched(self, expert:Expert|None):
+        "The model under `expert` inside the block and the base after, both moves counted as weight switches (the classifier expert's, in pass 1)."
+        if expert is None:
+            yield self.model
+            return
+        t = time.perf_counter()
+        merge(self.model, self.factors, expert.z, self.cfg)
+        self.switches, self.switch_s = self.switches + 1, self.switch_s + time.perf_counter() - t
+        try: yield self.model
+        finally:
+            t = time.perf_counter()
+            restore(self.model)
+            self.switches, self.switch_s = self.switches + 1, self.switch_s + time.perf_counter() - t
+
     def base(self):
         "The base weights (bit-identical) now, and as `with adapter.base() as model:` until the block ends (a switch inside is undone)."
         restore(self.model)
@@ -192,7 +207,7 @@ class Adapter:
         "Pass 1 of the prompt / cls strategies: one label of `LABELS` per request (unparsable: 'others')."
         self.restore()
         prompts = [chat_prompt(self.tok, classify_messages(q)) for q in questions]
-        with (merged(self.model, self.factors, expert.z, self.cfg) if expert is not None else contextlib.nullcontext()):
+        with self._switched(expert):
             if self.pass1 == 'score':   # raw output: each label's probability (of its first token)
                 with as_dtype(self.model, self.precision): lp = label_logprobs(self.model, self.tok, prompts, LABELS, self.batch_size)
                 self.last_pass1 = [{l: round(float(p), 4) for l, p in zip(LABELS, row.exp())} for row in lp]
