@@ -23,7 +23,8 @@ from ..ext.llamacpp import LlamaCpp, serve_two_pass, LLAMA_CPP_WHEEL
 from .common import portable_command, relative
 
 # %% auto #0
-__all__ = ['score_lora', 'paired_row', 'gguf_identity', 'export_check', 'export_table', 'lora_merged', 'serve_check']
+__all__ = ['score_lora', 'paired_row', 'gguf_identity', 'export_check', 'export_table', 'lora_merged', 'serve_check',
+           'served_rows']
 
 # %% ../../nbs/78_export_experiments.ipynb #7e19ebdf
 def score_lora(model, tok, # the model (base weights, restored after) and its tokenizer
@@ -190,10 +191,22 @@ def serve_check(tasks:tuple=('arc_challenge', 'humaneval', 'math'), # the unseen
         with LlamaCpp(export_gguf(model, tok, factors, None, cfg, Path(tmp)/'base.gguf', 'f16'), threads=threads) as eng:
             for l, p in parts.items(): eng.add_adapter(l, save_lora_gguf(p, model, Path(tmp)/f'{l}.gguf', 'f16'))
             recs = [x for t in tasks for x in _served_rows(eng, model, tok, get_task(t), load_rows(get_task(t), 'test', limit), {l: l for l in parts}, parts, max_new_tokens)]
-    summ = dict(n=len(recs), same_label=sum(r['label'] == r['hf_label'] for r in recs), same_output=sum(r['same_output'] for r in recs),
-                pass1_s=sum(r['pass1_s'] for r in recs), pass2_s=sum(r['pass2_s'] for r in recs), hf_pass1_s=sum(r['hf_pass1_s'] for r in recs), hf_pass2_s=sum(r['hf_pass2_s'] for r in recs))
-    log(f"served: labels {summ['same_label']}/{summ['n']} as transformers', outputs {summ['same_output']}/{summ['n']} identical")
+    rows = [dict(method='llama.cpp: merged GGUF', task='arc_easy', score=gg['identical'] / gg['n'], n=gg['n'])] + served_rows(recs)
+    log(f"served: labels as transformers' {sum(r['label'] == r['hf_label'] for r in recs)}/{len(recs)}, outputs identical {sum(r['same_output'] for r in recs)}/{len(recs)}")
     dest = Path(out or repo_path('runs'))/'export_llamacpp.json'
-    return write_results(dest, recs, model=DEFAULT_MODEL, budget=dict(tasks=list(tasks), limit=limit, max_new_tokens=max_new_tokens, gguf_items=gguf_items, energy=energy, max_rank=max_rank, threads=threads),
-                         seed=0, wall_time_s=time.time() - t0, command=portable_command(), engine=f'llama.cpp via {LLAMA_CPP_WHEEL} (CPU build)',
-                         experts={l: relative(f, repo_path()) for l, f in experts.items()}, gguf=gg, served=summ, outtype='f16')
+    return write_results(dest, rows, model=DEFAULT_MODEL, budget=dict(tasks=list(tasks), limit=limit, max_new_tokens=max_new_tokens, gguf_items=gguf_items, energy=energy, max_rank=max_rank, threads=threads),
+                         seed=0, wall_time_s=time.time() - t0, command=portable_command(), engine=f'llama.cpp via {LLAMA_CPP_WHEEL} (CPU build)', outtype='f16',
+                         experts={l: relative(f, repo_path()) for l, f in experts.items()}, gguf=gg, requests=recs,
+                         score_meaning='share of greedy outputs identical to transformers\' (same_label: share of pass-1 labels equal to transformers\')')
+
+def served_rows(recs:list # per-request records of `_served_rows`
+               )->list:
+    "One results row per task: the share of outputs identical to transformers' (`score`), of equal labels, and both engines' seconds per pass."
+    rows = []
+    for t in dict.fromkeys(r['task'] for r in recs):
+        rs = [r for r in recs if r['task'] == t]
+        tot = {k: round(sum(r[k] for r in rs), 2) for k in ('pass1_s', 'pass2_s', 'hf_pass1_s', 'hf_pass2_s')}
+        rows.append(dict(method='llama.cpp: two passes served', task=t, score=sum(r['same_output'] for r in rs) / len(rs), n=len(rs),
+                         same_label=sum(r['label'] == r['hf_label'] for r in rs) / len(rs), labels={l: [r['label'] for r in rs].count(l) for l in LABELS if l in [r['label'] for r in rs]},
+                         **tot, pass1_over_pass2=round(tot['pass1_s'] / tot['pass2_s'], 3)))
+    return rows
