@@ -3,7 +3,7 @@
 
 Usage (from the repository root): `python tools/paper_vs_repro.py`
 
-Reads the committed results files (`results/table1.json`, `table2.json`, `table3.json`, `transfer.json`) and puts each
+Reads the committed results files (`results/table1.json`, `table2.json`, `table3.json` and `pass1/table3.json`, `transfer.json`) and puts each
 of our numbers next to the paper's (typed below from the paper: Llama-3-8B-Instruct for Tables 1-3, Llama-3-8B experts
 on Mistral-7B for transfer). The models differ (8B on GPUs against the embedded 0.5B on two CPU cores), so the
 comparison is of *changes*: each method's difference from its base model, in points, with our paired 95% interval.
@@ -59,11 +59,12 @@ def comparison_rows(res: Path = ROOT/'results') -> list:
                                delta=round(100*o['delta'], 1), delta_ci_low=round(100*o['delta_ci_low'], 1), delta_ci_high=round(100*o['delta_ci_high'], 1))
                     row['reading'] = _reading(row['delta'], row['delta_ci_low'], row['delta_ci_high'])
                 rows.append(row)
-    for r in load_json(res/'table3.json')['rows']:
-        if r['method'] != 'prompt': continue
-        rows.append(dict(experiment='table3', task=r['task'], method='prompt', paper=PAPER['table3']['prompt'][r['task']],
-                         score=r['score'], ours=round(100*r['score']), n=r.get('n'),
-                         reading='pass 1 cheaper than pass 2' if r['score'] < 1 else 'pass 1 costs more than pass 2'))
+    for f, how in (('pass1/table3.json', 'prompt, pass 1 scored (default)'), ('table3.json', 'prompt, pass 1 generated')):   # both protocols
+        for r in load_json(res/f)['rows'] if (res/f).exists() else []:
+            if r['method'] != 'prompt': continue
+            rows.append(dict(experiment='table3', task=r['task'], method=how, paper=PAPER['table3']['prompt'][r['task']],
+                             score=r['score'], ours=round(100*r['score'], 1), n=r.get('n'),
+                             reading='pass 1 cheaper than pass 2' if r['score'] < 1 else 'pass 1 costs more than pass 2'))
     P = PAPER['transfer']
     for task in P['ordered']:
         rows.append(dict(experiment='transfer', task=task, method='ordered vs shuffled σ (paper: Llama-3-8B → Mistral-7B)',
@@ -106,7 +107,7 @@ def figure(rows: list, path: Path):
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f'{v:g}%'))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.axhline(100, color='k', lw=0.6, ls='--')
-    ax.set_xticks(list(x), [NAMES[r['task']] for r in rs], rotation=45, ha='right', fontsize=8)
+    ax.set_xticks(list(x), [f"{NAMES[r['task']]}\n{'scored' if 'scored' in r['method'] else 'generated'}" for r in rs], rotation=45, ha='right', fontsize=8)
     ax.set_title('Table 3: pass 1 / pass 2 time (%), prompt', fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -117,7 +118,7 @@ def main():
     res = ROOT/'results'
     rows = comparison_rows(res)
     fig = figure(rows, res/'figures'/'paper_vs_repro.png')
-    srcs = {n: load_json(res/f'{n}.json').get('revision', '')[:12] for n in ('table1', 'table2', 'table3', 'transfer')}
+    srcs = {n: load_json(res/f'{n}.json').get('revision', '')[:12] for n in ('table1', 'table2', 'table3', 'pass1/table3', 'transfer')}
     write_results(res/'paper_vs_repro.json', rows, model=load_json(res/'table1.json')['model'], seed=0,
                   budget={'sources': {f'results/{n}.json': f'revision {v}' for n, v in srcs.items()}, 'paper': PAPER},
                   wall_time_s=round(time.time() - t0, 2), command='python tools/paper_vs_repro.py',
