@@ -4,10 +4,10 @@
 
 # %% ../../nbs/64_llamacpp.ipynb #e5f57089
 from __future__ import annotations
-import os, time, ctypes, hashlib, shutil, subprocess, tempfile, importlib.util
+import os, time, ctypes, importlib.util
 from pathlib import Path
 import numpy as np
-from ..base.core import cache_dir, atomic_write_bytes
+from ..weights.kernels import compile_c
 from ..base.config import LABELS
 from ..engine.generate import label_token_ids
 from ..adapt.classifier import LABEL_CUE, classify_messages, chat_prompt
@@ -21,17 +21,9 @@ _SHIM = 'extern void abort(void);\nvoid __cxa_call_terminate(void *e) { (void)e;
 _lib = None   # (lib, ffi, log callback) once loaded
 
 def _shim()->Path:
-    "The compiled stand-in for GCC 14's `__cxa_call_terminate` (cached; an error if there is no C compiler)."
-    cc = shutil.which(os.environ.get('CC', 'cc'))
-    if cc is None: raise ImportError(f"llama.cpp needs a C compiler for its libstdc++ shim ({os.environ.get('CC', 'cc')!r} not on PATH)")
-    so = cache_dir('kernels')/f"cxa-shim-{hashlib.sha256((_SHIM + cc).encode()).hexdigest()[:16]}.so"
-    if not so.exists():
-        with tempfile.TemporaryDirectory() as d:
-            (Path(d)/'shim.c').write_text(_SHIM)
-            r = subprocess.run([cc, '-shared', '-fPIC', '-O2', 'shim.c', '-o', 'shim.so'], cwd=d, capture_output=True, text=True)
-            if r.returncode: raise ImportError(f'{cc} failed on the libstdc++ shim: {r.stderr.strip()[:300]}')
-            atomic_write_bytes(so, (Path(d)/'shim.so').read_bytes())
-    return so
+    "The compiled stand-in for GCC 14's `__cxa_call_terminate` (`weights.kernels.compile_c`, cached); ImportError without a C compiler."
+    try: return compile_c(_SHIM, 'cxa-shim')
+    except (FileNotFoundError, RuntimeError) as e: raise ImportError(f'llama.cpp needs its libstdc++ shim compiled: {e}') from e
 
 def llama_cpp()->tuple:
     "`(lib, ffi)`: llama.cpp's C API from llama-cpp-cffi's CPU build, loaded once, its log quieted; ImportError naming the wheel if it is missing."

@@ -12,7 +12,7 @@ from ..base.core import cache_dir, atomic_write_bytes
 from ..base.runtime import cpu_flags
 
 # %% auto #0
-__all__ = ['kernel', 'stream_combine']
+__all__ = ['kernel', 'compile_c', 'stream_combine']
 
 # %% ../../nbs/12_kernels.ipynb #252e2981
 # over 40 lines: the C source is one string
@@ -78,18 +78,26 @@ def kernel():
             _kernel = False
     return _kernel or None
 
-def _load():
+def compile_c(src:str, # C source
+              name:str, # the library's name in the cache (`name-KEY.so`)
+              flags=('-O2', '-shared', '-fPIC'), # compiler flags
+              key_extra=() # more strings the build depends on (the CPU, for -march=native)
+             )->Path:
+    "The shared library built from `src` with `$CC` (default `cc`), cached under `kernels/` by source, compiler and flags; FileNotFoundError without a compiler, RuntimeError if it fails."
     cc = shutil.which(os.environ.get('CC', 'cc'))
     if cc is None: raise FileNotFoundError(f"no C compiler ({os.environ.get('CC', 'cc')!r} not on PATH)")
-    flags = ['-O3', '-march=native', '-shared', '-fPIC']
-    key = hashlib.sha256('\0'.join([_SRC, cc, *flags, _cpu_signature()]).encode()).hexdigest()[:16]
-    lib = cache_dir('kernels')/f'combine-{key}.so'
+    key = hashlib.sha256('\0'.join([src, cc, *flags, *key_extra]).encode()).hexdigest()[:16]
+    lib = cache_dir('kernels')/f'{name}-{key}.so'
     if not lib.exists():
         with tempfile.TemporaryDirectory() as d:
-            (Path(d)/'combine.c').write_text(_SRC)
-            r = subprocess.run([cc, *flags, 'combine.c', '-o', 'combine.so'], cwd=d, capture_output=True, text=True)
+            (Path(d)/f'{name}.c').write_text(src)
+            r = subprocess.run([cc, *flags, f'{name}.c', '-o', f'{name}.so'], cwd=d, capture_output=True, text=True)
             if r.returncode: raise RuntimeError(f'{cc} failed: {r.stderr.strip()[:300]}')
-            atomic_write_bytes(lib, (Path(d)/'combine.so').read_bytes())
+            atomic_write_bytes(lib, (Path(d)/f'{name}.so').read_bytes())
+    return lib
+
+def _load():
+    lib = compile_c(_SRC, 'combine', ('-O3', '-march=native', '-shared', '-fPIC'), (_cpu_signature(),))
     f = ctypes.CDLL(str(lib)).t2_combine
     i64, vp = ctypes.c_int64, ctypes.c_void_p
     f.argtypes, f.restype = [vp, ctypes.c_int, i64, i64, vp, vp, ctypes.c_int, i64, i64], None
