@@ -19,7 +19,7 @@ from ..train.expert import train_svf
 from .common import results_dir, relative, portable_command, fail, data_env, config_diff, parse_per_task, run_cli
 
 # %% auto #0
-__all__ = ['train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs', 'plot_curves',
+__all__ = ['PAIRS', 'train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs', 'plot_curves',
            'table1_units', 'train_candidates', 'table1_cli']
 
 # %% ../../nbs/74_table1.ipynb #a6f56af8
@@ -104,9 +104,10 @@ def publish_expert(unit # a finished svf or lora unit's folder (`<out>/table1/<t
 
 def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` returns them
                 units:Path, # the units folder (`<units>/<task>/<method>/test.jsonl`)
-                where=None # (task, method) -> a unit's folder, where it is not `<units>/<task>/<method>` (Table 4 reads some from Table 1)
+                where=None, # (task, method) -> a unit's folder, where it is not `<units>/<task>/<method>` (Table 4 reads some from Table 1)
+                pairs=() # `(a, b, what)`: row a also gets its paired difference a − b under `contrasts`, where b is scored
                )->list:
-    "The rows with `delta`, `delta_ci_low`, `delta_ci_high`, `delta_n`: the paired-bootstrap difference from base on the same items."
+    "The rows with `delta`, `delta_ci_low`, `delta_ci_high`, `delta_n`: the paired-bootstrap difference from base on the same items; and `contrasts` against the `pairs`."
     from t2repro.base.core import paired_bootstrap
     from t2repro.tasks.evaluate import read_records
     where = where or (lambda t, m: Path(units)/t/m)
@@ -120,7 +121,19 @@ def with_deltas(rows:list, # results rows (method, task, ...), as `run_unit` ret
         ids = [i for i in mine if i in base]
         d = dict(zip(('delta', 'delta_ci_low', 'delta_ci_high'), paired_bootstrap([mine[i] for i in ids], [base[i] for i in ids]))) if ids else {}
         out.append(dict(r, **d, delta_n=len(ids)) if ids else dict(r))
+    for r in out:
+        vs = [(b, what) for a, b, what in pairs if a == r['method'] and (Path(where(r['task'], b))/'test.jsonl').exists()]
+        if vs: r['contrasts'] = [_contrast(corr(r['task'], r['method']), corr(r['task'], b), b, what) for b, what in vs]
     return out
+
+def _contrast(mine:dict, other:dict, b:str, what:str)->dict:
+    "The paired difference of two units' per-item correctness on the items both scored."
+    from t2repro.base.core import paired_bootstrap
+    ids = [i for i in mine if i in other]
+    d, lo, hi = paired_bootstrap([mine[i] for i in ids], [other[i] for i in ids])
+    return dict(vs=b, what=what, delta=d, delta_ci_low=lo, delta_ci_high=hi, n=len(ids))
+
+PAIRS = (('svf', 'lora', 'SVF − LoRA'), ('svf-exact', 'lora', 'SVF (exact gradient) − LoRA'), ('svf-exact', 'svf', 'exact gradient − REINFORCE'))
 
 # %% ../../nbs/74_table1.ipynb #4cd2360a
 def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
@@ -339,7 +352,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        wd = with_deltas(rows, out)
+        wd = with_deltas(rows, out, pairs=PAIRS)
         write_results(res_path, wd, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
                       command=portable_command([a for a in sys.argv if a != '--collect']),
                       units_pending=pending, units_folder=relative(out, res_path.parent),

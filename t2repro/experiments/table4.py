@@ -19,7 +19,7 @@ from .common import results_dir, relative, portable_command, fail, data_env, con
 from .table1 import run_unit, with_deltas, plot_table1, table1_configs, publish_expert, _table1_budget, _unit_check
 
 # %% auto #0
-__all__ = ['PAPER_TABLE4', 'SAME_STEP', 'TABLE1_SOURCE', 'BIG_MODEL', 'NOTE', 'arch_of', 'row_matrices', 'row_params',
+__all__ = ['PAPER_TABLE4', 'SAME_STEP', 'TABLE1_SOURCE', 'PAIRS', 'BIG_MODEL', 'NOTE', 'arch_of', 'row_matrices', 'row_params',
            'table4_configs', 'table1_unit', 'table4_row', 'drop_flags', 'table4_cli']
 
 # %% ../../nbs/79_table4.ipynb #9faa7312
@@ -34,6 +34,13 @@ PAPER_TABLE4 = {  # Llama-3-8B-Instruct, accuracy %: Table 4's GSM8K / MATH wher
 }
 SAME_STEP = ('micro_batch', 'val_batch_size', 'ckpt_every')   # how a step is split or saved: memory and speed, not the update (accumulation)
 TABLE1_SOURCE = {'base': 'base', 'svf-mlp': 'svf', 'lora-sft': 'lora'}   # Table 4's rows that are Table 1's units (svf-mlp: svf-exact on multiple choice)
+PAIRS = (  # Table 4's questions as paired differences a − b on the same test items (`with_deltas`' `pairs`)
+    ('svf-attn', 'svf-sft', 'loss, SVF on q, v: RL − next-token'),
+    ('lora-rl', 'lora-sft', 'loss, LoRA on q, v: RL − next-token'),
+    ('svf-attn', 'lora-rl', 'learner, RL on q, v: SVF − LoRA'),
+    ('svf-mlp', 'lora-sft', "Table 1's comparison: SVF on the MLP − LoRA"),
+    ('svf-mlp-attn', 'svf-mlp', 'matrices: MLP + attention − MLP'),
+    ('svf-mlp', 'svf-attn', 'matrices: MLP − attention'))
 BIG_MODEL = 'llama3-8b-instruct'   # the paper's model of Table 4: its parameter counts, on the meta device
 
 # %% ../../nbs/79_table4.ipynb #c2855ee2
@@ -144,7 +151,8 @@ NOTE = ("wall_time_s sums the units' wall times (a unit read from Table 1 counts
         "(q_proj, v_proj, rank 16); the rows read from Table 1 ran in their own micro-batches (see their unit's config.json): "
         "a step of batch_size samples is the same update however it is split (gradient accumulation); RL on multiple choice takes the exact expected-reward gradient over the labels; params: "
         "trainable values on this model, params_llama3_8b on Llama-3-8B (meta device); paper: Llama-3-8B-Instruct accuracy % "
-        "from Table 4 (GSM8K / MATH), else Tables 1 and 2; delta: paired difference from base on the same items.")
+        "from Table 4 (GSM8K / MATH), else Tables 1 and 2; delta: paired difference from base on the same items; contrasts: the row's paired differences "
+        "from other rows (`PAIRS`: loss, learner, matrices), where both are scored.")
 
 def table4_cli(argv:list|None=None # command-line arguments (default: `sys.argv[1:]`)
               )->int:
@@ -190,7 +198,7 @@ def table4_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         rows.append(table4_row(r, m, where[t, m], res_path.parent, counts))
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        wd = with_deltas(rows, out, lambda t_, m_: where[t_, m_])
+        wd = with_deltas(rows, out, lambda t_, m_: where[t_, m_], [p for p in PAIRS if {p[0], p[1]} <= set(methods)])
         write_results(res_path, wd, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
                       command=portable_command(drop_flags(sys.argv, '--collect', only=1)),
                       units_pending=pending, units_folder=relative(out, res_path.parent), note=NOTE)
