@@ -187,7 +187,7 @@ def write_results(path, # e.g. `results/table1.json`
 def results_table(path, # a results file written by `write_results`
                   pivot:bool=True # one row per method, one column per task
                  )->str:
-    "A markdown table of a results file's rows (score % with 95% CI, n and the paired difference from base where recorded), followed by its provenance."
+    "A markdown table of a results file's rows (score % with 95% CI, n and the paired difference from base where recorded), the rows' paired `contrasts` with other methods, then its provenance."
     r = load_json(path)
     dl = lambda x: f"; Δ {100*x['delta']:+.1f} [{100*x['delta_ci_low']:+.1f}, {100*x['delta_ci_high']:+.1f}]" if x.get('delta') is not None and x['method'] != 'base' else ''
     fmt = lambda x: f"{100*x['score']:.1f} [{100*x.get('ci_low', x['score']):.1f}, {100*x.get('ci_high', x['score']):.1f}] (n={x.get('n', '?')}{dl(x)})"
@@ -198,5 +198,8 @@ def results_table(path, # a results file written by `write_results`
         lines = ['| method | ' + ' | '.join(tasks) + ' |', '|---|' + '---|' * len(tasks)]
         lines += ['| ' + m + ' | ' + ' | '.join(cell.get((m, t), '–') for t in tasks) + ' |' for m in methods]
     else: lines = ['| method | task | score |', '|---|---|---|'] + [f"| {x['method']} | {x['task']} | {fmt(x)} |" for x in r['rows']]
+    cs = [f"- {x['task']}, {c['what']}: {x['method']} − {c['vs']} = {100*c['delta']:+.1f} [{100*c['delta_ci_low']:+.1f}, {100*c['delta_ci_high']:+.1f}] (n={c['n']})"
+          for x in r['rows'] for c in x.get('contrasts', [])]
+    if cs: lines += ['', 'Paired differences between methods on the same items, points [95% CI]:', '', *cs]
     prov = f"\n\n*{Path(path).name}: model `{r['model']}`, seed {r['seed']}, revision `{r['revision'][:12]}`, wall time {r['wall_time_s']:.0f} s, budget {json.dumps(r['budget'])}; command: `{r['command']}`*"
     return '\n'.join(lines) + prov
