@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, fields, replace, MISSING
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'TINY_FAMILIES', 'PRECISIONS', 'TRAIN_TASKS', 'UNSEEN_TASKS', 'ALL_TASKS', 'LABELS',
-           'DEFAULT_EXPERTS', 'TASK_LABELS', 'METHODS', 'TABLE4_ROWS', 'STRATEGIES', 'CLS_TASK', 'QUICK_TRAIN',
-           'LORA_TRAIN', 'opt', 'config_fields', 'check_choices', 'TrainConfig', 'LoRAConfig', 'lora_train_defaults',
-           'CEMConfig']
+           'DEFAULT_EXPERTS', 'TASK_LABELS', 'METHODS', 'TABLE4_ROWS', 'STRATEGIES', 'CLS_TASK', 'LATER_FIELDS',
+           'QUICK_TRAIN', 'LORA_TRAIN', 'opt', 'config_fields', 'check_choices', 'TrainConfig', 'LoRAConfig',
+           'lora_train_defaults', 'CEMConfig']
 
 # %% ../../nbs/01_config.ipynb #7d2b83c8
 DEFAULT_MODEL = 'qwen2.5-coder-0.5b-instruct'  # the one spelling of the embedded default's name
@@ -22,7 +22,7 @@ ALL_TASKS = ('gsm8k', 'math', 'mbpp', 'humaneval', 'arc_easy', 'arc_challenge') 
 LABELS = ('code', 'math', 'reasoning', 'others')  # pass 1's categories
 DEFAULT_EXPERTS = dict(code='mbpp', math='gsm8k', reasoning='arc_easy')  # label -> the training task whose expert serves it
 TASK_LABELS = dict(gsm8k='math', mbpp='code', arc_easy='reasoning', math='math', humaneval='code', arc_challenge='reasoning')
-METHODS = ('base', 'lora', 'svf', 'svf-exact')  # Table 1: svf is REINFORCE (the paper); svf-exact the exact expected-reward gradient
+METHODS = ('base', 'lora', 'svf', 'svf-exact', 'svf-rloo')  # Table 1: svf is REINFORCE (the paper); svf-exact the exact expected-reward gradient; svf-rloo a leave-one-out baseline
 TABLE4_ROWS = {  # Table 4's ablations: what each row trains (learner), on what loss, which matrices (SVF kinds; LoRA: `LoRAConfig`'s q_proj, v_proj)
     'base': dict(learner=None),
     'svf-mlp': dict(learner='svf', objective='rl', targets='mlp'),          # = Table 1's svf (svf-exact on multiple choice)
@@ -90,6 +90,8 @@ class TrainConfig:
     seed: int = opt(0, 'one seed for data order, init and rollouts')
     precision: str = opt('auto', 'model compute dtype: auto (bf16 where the device has it) | fp32 | bf16; z, optimizer, factors stay fp32', PRECISIONS)
     mc_grad: str = opt('reinforce', 'multiple choice, label rollouts: reinforce (the paper) | exact (∇ Σ_j p_j r_j over the labels)', ('reinforce', 'exact'))
+    group: int = opt(1, 'free-text rl: rollouts per question (a step is batch_size / group questions, each rolled out group times; > 1 needs rollout=sample)')
+    baseline: str = opt('none', "free-text rl: none (the paper's r · log π) | rloo (r minus the mean reward of the question's other rollouts; group >= 2)", ('none', 'rloo'))
 
     def __post_init__(self):
         check_choices(self)
@@ -97,6 +99,9 @@ class TrainConfig:
             if getattr(self, k) < 1: raise ValueError(f'TrainConfig.{k} must be >= 1, got {getattr(self, k)}')
         if self.patience < 0: raise ValueError(f'TrainConfig.patience must be >= 0, got {self.patience}')
         if self.micro_batch > self.batch_size: raise ValueError(f'micro_batch {self.micro_batch} > batch_size {self.batch_size}')
+        if self.group < 1 or self.batch_size % self.group: raise ValueError(f'TrainConfig.group must divide batch_size {self.batch_size}, got {self.group}')
+        if self.group > 1 and self.rollout != 'sample': raise ValueError(f"TrainConfig.group {self.group} needs rollout='sample': greedy rollouts of one question are all the same")
+        if self.baseline == 'rloo' and self.group < 2: raise ValueError("TrainConfig.baseline='rloo' needs group >= 2: the baseline is the mean of the question's other rollouts")
 
     @classmethod
     def quick(cls, **kw # overrides of the preset's fields
@@ -104,6 +109,7 @@ class TrainConfig:
         "A budget a laptop finishes in minutes on a 0.5B model (`QUICK_TRAIN`: 10 steps of 8 samples, 64 training rows); the defaults are the paper's GPU budget."
         return cls(**{**QUICK_TRAIN, **kw})
 
+LATER_FIELDS = dict(group=1, baseline='none')   # `TrainConfig` fields added after runs were saved: a saved config without one had this value
 QUICK_TRAIN = dict(steps=10, batch_size=8, micro_batch=4, train_limit=64, val_limit=16, val_every=5, max_new_tokens=128, val_batch_size=8)   # `TrainConfig.quick()`
 
 # %% ../../nbs/01_config.ipynb #678be6ad

@@ -161,6 +161,7 @@ def table1_parser()->Parser:
     a('--svf-objective', default=tf['objective']['default'], choices=tf['objective']['choices'], help='SVF training objective')
     a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
     a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')
+    a('--rloo-group', type=positive_int, default=8, metavar='K', help='svf-rloo: sampled rollouts per question (divides --batch-size)')
     a('--candidate', type=positive_float, default=None, metavar='LR',
       help='train only the learning-rate candidate LR of each unit that has it, then stop without scoring: runs candidates in parallel processes')
     return p

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io, re, sys, contextlib
 from pathlib import Path
 from ..base.core import repo_path
-from ..base.config import DEFAULT_MODEL
+from ..base.config import DEFAULT_MODEL, LATER_FIELDS
 from ..tasks.registry import TASKS
 
 # %% auto #0
@@ -70,13 +70,14 @@ def data_env(folder=None # a command's `--data-dir` (None: leave `$T2REPRO_DATA`
 def config_diff(saved:dict, # the settings a run folder holds (its config.json)
                 now:dict # the settings of this command line
                )->str:
-    "The settings that differ, as 'key saved → now' (nested keys joined by dots); '' if none."
+    "The settings that differ, as 'key saved → now' (nested keys joined by dots); '' if none. A `LATER_FIELDS` key the saved side lacks had its default."
     def nest(v):  # a list of dicts: its one element, or keyed by position
         if not (isinstance(v, list) and v and all(isinstance(x, dict) for x in v)): return v
         return v[0] if len(v) == 1 else {str(i): x for i, x in enumerate(v)}
     def flat(d, p=''):  # {'a.b': value}, tuples as lists (as JSON has them)
         return {k2: v2 for k, v in d.items() for k2, v2 in (flat(nest(v), f'{p}{k}.') if isinstance(nest(v), dict) else {f'{p}{k}': list(v) if isinstance(v, tuple) else v}).items()}
     a, b = flat(saved), flat(now)
+    a.update({k: LATER_FIELDS[k.rsplit('.', 1)[-1]] for k in b if k not in a and k.rsplit('.', 1)[-1] in LATER_FIELDS})   # saved before the field existed
     return ', '.join(f'{k} {a.get(k, "(unset)")!r} → {b.get(k, "(unset)")!r}' for k in sorted(set(a) | set(b), key=list({**a, **b}).index) if a.get(k) != b.get(k))
 
 # %% ../../nbs/70_common.ipynb #56b21882

@@ -133,7 +133,8 @@ def _contrast(mine:dict, other:dict, b:str, what:str)->dict:
     d, lo, hi = paired_bootstrap([mine[i] for i in ids], [other[i] for i in ids])
     return dict(vs=b, what=what, delta=d, delta_ci_low=lo, delta_ci_high=hi, n=len(ids))
 
-PAIRS = (('svf', 'lora', 'SVF − LoRA'), ('svf-exact', 'lora', 'SVF (exact gradient) − LoRA'), ('svf-exact', 'svf', 'exact gradient − REINFORCE'))
+PAIRS = (('svf', 'lora', 'SVF − LoRA'), ('svf-exact', 'lora', 'SVF (exact gradient) − LoRA'), ('svf-exact', 'svf', 'exact gradient − REINFORCE'),
+         ('svf-rloo', 'lora', 'SVF (RLOO) − LoRA'), ('svf-rloo', 'svf', 'RLOO − REINFORCE'))
 
 # %% ../../nbs/74_table1.ipynb #4cd2360a
 def plot_table1(rows:list, # results rows (method, task, score, ci_low, ci_high)
@@ -207,6 +208,8 @@ def table1_configs(args, # parsed `t2repro table1` arguments
         svf_lr, lora_lr = (lrs.get(t, lrs['*']) for lrs in (args.svf_lr, args.lora_lr))   # a task's own candidates, else the shared ones
         out[t, 'svf'] = [TrainConfig(**svf, lr=lr) for lr in svf_lr]
         out[t, 'svf-exact'] = [TrainConfig(**svf, lr=lr, mc_grad='exact') for lr in svf_lr]
+        if 'svf-rloo' in str(args.methods).split(','):   # sampled rollouts, `--rloo-group` per question, the leave-one-out baseline
+            out[t, 'svf-rloo'] = [TrainConfig(**svf, lr=lr, rollout='sample', group=args.rloo_group, baseline='rloo') for lr in svf_lr]
         out[t, 'lora'] = [lora_train_defaults(**kw, objective=args.lora_objective, lr=lr) for lr in lora_lr]
     return out
 
@@ -273,8 +276,8 @@ def plot_curves(units, # the units folder (`<out>/table1`)
 def table1_units(tasks:list, # task names
                  methods:list # method names
                 )->list:
-    "The (task, method) units to run: every pair, except `svf-exact` on tasks that are not multiple choice."
-    return [(t, m) for t in tasks for m in methods if not (m == 'svf-exact' and get_task(t).kind != 'mc')]
+    "The (task, method) units to run: every pair, except `svf-exact` on tasks that are not multiple choice and `svf-rloo` on those that are."
+    return [(t, m) for t in tasks for m in methods if not (m == 'svf-exact' and get_task(t).kind != 'mc') and not (m == 'svf-rloo' and get_task(t).kind == 'mc')]
 
 def _table1_budget(cfgs, units, test_limit, mnt)->dict:
     "What bounds each (task, method): the recorded budget of the results file (`lr`: the candidates chosen among on validation)."
@@ -286,6 +289,7 @@ def _table1_budget(cfgs, units, test_limit, mnt)->dict:
         b = {k: c[k] for k in keep}
         b['lr'] = [x.lr for x in cs] if len(cs) > 1 else cs[0].lr
         if c['objective'] == 'rl': b.update(mc_rollout=c['mc_rollout'], mc_grad=c['mc_grad']) if get_task(t).kind == 'mc' else b.update(rollout_max_new_tokens=c['max_new_tokens'])
+        if c['group'] > 1: b.update(group=c['group'], baseline=c['baseline'], temperature=c['temperature'])
         b.update(targets=c['targets']) if _trained(m) == 'svf' else b.update(asdict(LoRAConfig()))
         return b
     tasks = list(dict.fromkeys(t for t, _ in units))
@@ -358,7 +362,7 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
                       units_pending=pending, units_folder=relative(out, res_path.parent),
                       note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
                            'svf = best expert by validation score (REINFORCE), svf-exact = the same with the exact expected-reward gradient '
-                           '(multiple choice), lora = best adapter by validation score (merged); with several learning rates, each row '
+                           '(multiple choice), svf-rloo = the same with sampled rollouts, several per question, and a leave-one-out baseline (free text), lora = best adapter by validation score (merged); with several learning rates, each row '
                            'is the candidate with the best validation score (lr_candidates).')
         plot_table1(wd, fig_path, f'{args.model}: Table 1 at CPU scale')
         if m != 'base': publish_expert(out/t/m)

@@ -17,6 +17,7 @@ from ..weights.svf import svf_param_count
 from ..weights.experts import load_expert
 from ..base.config import TrainConfig
 from ..train.expert import train_svf
+from ..train.objectives import check_group
 from ..train.lora import LoRAConfig, lora_train_defaults, train_lora, lora_param_count
 from ..base.options import eval_parser, train_svf_parser, train_lora_parser, params_parser, train_config
 from ..base.runtime import Runtime
@@ -93,6 +94,7 @@ def _rows(a, cfg)->dict:
     "The training and validation rows (read before the model loads, so a missing data file fails at once); checks the model's name."
     task = load_task(a.task)
     resolve_model(a.model)
+    check_group(task, cfg)
     return dict(train_rows=load_rows(task, 'train', cfg.train_limit, a.data_dir), val_rows=load_rows(task, 'val', cfg.val_limit, a.data_dir))
 
 def _say_plan(a, cfg, rows):

@@ -14,7 +14,7 @@ from ..base.core import atomic_torch_save, atomic_save_json, save_figure
 from ..base.config import TrainConfig
 from ..base.runtime import as_dtype
 from ..tasks.evaluate import evaluate, load_rows
-from .objectives import OBJECTIVES
+from .objectives import OBJECTIVES, check_group
 
 # %% auto #0
 __all__ = ['batch_indices', 'Learner', 'make_optimizer', 'save_checkpoint', 'load_checkpoint', 'validate', 'train_step',
@@ -120,11 +120,12 @@ def train_step(learner, # the learner
                opt, sched, # optimizer and scheduler
                reward_fn=None # override of the reward
               )->dict:
-    "One optimizer step on the rows of `batch_indices(.., s, ..)`: loss, backward, clip, step; returns the step's record."
+    "One optimizer step on the rows of `batch_indices(.., s, ..)` (each `cfg.group` times, side by side): loss, backward, clip, step; returns the step's record."
     t0 = time.time()
     torch.manual_seed(cfg.seed * 1_000_003 + s)
     opt.zero_grad(set_to_none=True)
-    st = OBJECTIVES[cfg.objective](learner, tok, task, [train[i] for i in batch_indices(len(train), cfg.batch_size, s, cfg.seed)], cfg, reward_fn)
+    rows = [train[i] for i in batch_indices(len(train), cfg.batch_size // cfg.group, s, cfg.seed) for _ in range(cfg.group)]
+    st = OBJECTIVES[cfg.objective](learner, tok, task, rows, cfg, reward_fn)
     gn = float(torch.nn.utils.clip_grad_norm_(list(learner.parameters()), cfg.grad_clip))
     opt.step()
     sched.step()
@@ -198,6 +199,7 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
                log=print # progress printer (None: silent)
               )->dict:
     "Train with micro-batches, accumulation, clipping, best-by-validation, atomic checkpoints and exact resume."
+    check_group(task, cfg)   # before anything is written or validated
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     log = log or (lambda *a, **k: None)

@@ -13,7 +13,8 @@ from ..tasks.evaluate import reward
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'pack', 'cont_logits', 'token_logprobs', 'kl_per_seq', 'cut_rollout', 'generate_rollouts',
-           'reinforce_loss', 'accumulate', 'rl_step', 'mc_label_tokens', 'pick_label', 'expected_reward', 'sft_step']
+           'reinforce_loss', 'check_group', 'rloo_advantage', 'accumulate', 'rl_step', 'mc_label_tokens', 'pick_label',
+           'expected_reward', 'sft_step']
 
 # %% ../../nbs/40_objectives.ipynb #30151d19
 def pack(prompts:list, # token-id lists of the prompts
@@ -101,6 +102,20 @@ def reinforce_loss(logp:torch.Tensor, # `[b]` log π of each rollout (summed ove
     loss = -(r * logp).mean()
     return loss + kl_coef * kl.mean() if kl is not None and kl_coef else loss
 
+def check_group(task, # the task
+                cfg:TrainConfig # settings (`group`)
+               ):
+    "Refuse several rollouts per question on one-letter rollouts (multiple choice, `mc_rollout='label'`), which have `mc_grad='exact'`."
+    if cfg.objective == 'rl' and cfg.group > 1 and getattr(task, 'kind', '') == 'mc' and cfg.mc_rollout == 'label':
+        raise ValueError(f"{task.name}: group {cfg.group} is for free-text rollouts; one-letter rollouts have mc_grad='exact' (no sampling variance)")
+
+def rloo_advantage(r:torch.Tensor, # `[b]` rewards, each question's `group` rollouts side by side
+                   group:int # rollouts per question (>= 2)
+                  )->torch.Tensor:
+    "r_i minus the mean reward of the other rollouts of its question (RLOO's leave-one-out baseline): zero where they all agree."
+    g = r.view(-1, group)
+    return (g - (g.sum(1, keepdim=True) - g) / (group - 1)).flatten()
+
 def _chunks(xs, n): return [xs[i:i+n] for i in range(0, len(xs), n)]
 
 def accumulate(learner, # the learner (base and live views)
@@ -135,6 +150,7 @@ def rl_step(learner, # the learner (live / merged / base views)
     "REINFORCE over a step's rows: rollouts, rewards, loss = −mean(r·Σ log π) + λ·mean KL, backward per micro-batch."
     reward_fn = reward_fn or (lambda task, row, text: float(reward(task, row, text)))
     prompts = _prompt_ids(task, rows, tok)
+    check_group(task, cfg)
     if task.kind == 'mc' and cfg.mc_rollout == 'label': return _rl_mc_label(learner, tok, task, rows, prompts, cfg, reward_fn)
     mx, t0 = _max_new(task, cfg), time.perf_counter()
     with learner.merged():
@@ -145,12 +161,13 @@ def rl_step(learner, # the learner (live / merged / base views)
     switch = time.perf_counter() - t2 + t1 - t0   # entering and leaving the merged view: the expert move
     texts = [tok.decode(c, skip_special_tokens=True) for c in conts]
     r = torch.tensor([reward_fn(task, row, t) for row, t in zip(rows, texts)], dtype=torch.float32, device=learner.model.device)
+    adv = rloo_advantage(r, cfg.group) if cfg.baseline == 'rloo' else r   # what multiplies log π
     conts = [c if c else [tok.eos_token_id] for c in conts]
     fwd = lambda ix: cont_logits(learner.model, [prompts[i] for i in ix], [conts[i] for i in ix], tok.pad_token_id)
     def loss_of(ix, base):
         logits, tgt, m = fwd(ix)
         kl = kl_per_seq(logits, base, m, cfg.kl_direction) if base is not None else None   # computed only when λ > 0
-        return reinforce_loss((token_logprobs(logits, tgt) * m).sum(-1), r[ix], kl, cfg.kl_coef), kl
+        return reinforce_loss((token_logprobs(logits, tgt) * m).sum(-1), adv[ix], kl, cfg.kl_coef), kl
     t3 = time.perf_counter()
     loss, kls = accumulate(learner, len(rows), cfg, loss_of, lambda ix: fwd(ix)[0], lens=[len(p) + len(c) for p, c in zip(prompts, conts)])
     return dict(reward=r.tolist(), loss=loss, kl=kls, len=[len(c) for c in conts], texts=texts, cap=[len(c) >= mx for c in conts],
