@@ -11,7 +11,7 @@
 #                                                 # results/gsm8k/table1.json + results/gsm8k/figures/table1.png
 #   bash tools/gsm8k_budget.sh base               # score the base model alone (1,319 items), beside a candidate
 #   bash tools/gsm8k_budget.sh method lora        # one trained method alone (its candidates not yet trained, then its
-#                                                 # scoring): lora and svf in two processes, then `collect`
+#                                                 # scoring, then `collect`): lora and svf in two processes
 #   bash tools/gsm8k_budget.sh collect            # rewrite the results file from the finished units only
 # Memory: one SVF candidate process peaks near 13 GB (rollouts at batch 64, micro-batches of 4 for the gradient).
 set -euo pipefail
@@ -22,7 +22,7 @@ ARGS=(--tasks gsm8k --methods base,lora,svf,svf-rloo --steps 24 --batch-size 64 
 case "${1:-all}" in
   candidate) exec t2repro table1 "${ARGS[@]}" --candidate "$2" ;;
   base) exec t2repro table1 "${ARGS[@]}" --methods base ;;
-  method) exec t2repro table1 "${ARGS[@]}" --methods "$2" ;;
+  method) t2repro table1 "${ARGS[@]}" --methods "$2" && exec t2repro table1 "${ARGS[@]}" --collect ;;   # then the whole table
   collect) exec t2repro table1 "${ARGS[@]}" --collect ;;
   all) exec t2repro table1 "${ARGS[@]}" ;;
   *) echo "usage: bash tools/gsm8k_budget.sh [candidate LR | base | method M | collect]" >&2; exit 2 ;;

@@ -162,6 +162,8 @@ def table1_parser()->Parser:
     a('--lora-objective', default=lo['objective']['default'], choices=lo['objective']['choices'], help='LoRA training objective')
     a('--targets', default=tf['targets']['default'], help='SVF target matrices: mlp | attn | mlp,attn | qv')
     a('--rloo-group', type=positive_int, default=8, metavar='K', help='svf-rloo: sampled rollouts per question (divides --batch-size)')
+    a('--include', default=None, metavar='FILES', help="comma-separated results files of other `t2repro table1` runs (same model): "
+      "their tasks' rows and budgets replace this table's, e.g. GSM8K run at a larger budget in another --out")
     a('--candidate', type=positive_float, default=None, metavar='LR',
       help='train only the learning-rate candidate LR of each unit that has it, then stop without scoring: runs candidates in parallel processes')
     return p

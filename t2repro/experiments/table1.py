@@ -19,8 +19,8 @@ from ..train.expert import train_svf
 from .common import results_dir, relative, portable_command, fail, data_env, config_diff, parse_per_task, run_cli
 
 # %% auto #0
-__all__ = ['PAIRS', 'train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs', 'plot_curves',
-           'table1_units', 'train_candidates', 'table1_cli']
+__all__ = ['PAIRS', 'train_unit', 'train_seconds', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs',
+           'plot_curves', 'include_results', 'table1_units', 'train_candidates', 'table1_cli']
 
 # %% ../../nbs/74_table1.ipynb #a6f56af8
 def _trained(method:str)->str: return 'svf' if method.startswith('svf') else 'lora' if method.startswith('lora') else method   # Table 4's rows: svf-*, lora-*
@@ -51,6 +51,19 @@ def train_unit(task, # the task
                      s_per_step=round(sum(times)/max(1, len(times)), 2),
                      lr_candidates=[dict(lr=c2.lr, best_val=s2['best_val'], best_step=s2['best_step'], steps=s2['steps']) for _, c2, s2 in runs])
 
+def _run_histories(unit)->list:
+    "The history file of each training run of a unit: `history.json` when finished, else `progress.json` (written at every checkpoint)."
+    runs = sorted(p for p in Path(unit).glob('train*') if p.is_dir())
+    return [f for f in (r/'history.json' if (r/'history.json').exists() else r/'progress.json' for r in runs) if f.exists()]
+
+def train_seconds(unit # a trained unit's folder (`<units>/<task>/<method>`)
+                 )->dict:
+    "What training cost, summed over every candidate run and session: `train_steps_s` (the steps' recorded seconds) and `train_val_s` (the validations'; None where a history predates their timing)."
+    recs = [x for f in _run_histories(unit) for x in load_json(f)['history']]
+    vals = [x for x in recs if x.get('val') is not None]
+    val_s = None if any('val_s' not in x for x in vals) else round(sum(x['val_s'] for x in vals), 1)
+    return dict(train_steps_s=round(sum(x.get('time_s', 0) for x in recs), 1), train_val_s=val_s)
+
 def run_unit(task_name:str, # a task name
              method:str, # one of `METHODS`
              model_name:str, # model preset or hub id
@@ -76,7 +89,7 @@ def run_unit(task_name:str, # a task name
         cands = cfg if isinstance(cfg, (list, tuple)) else [cfg]
         atomic_save_json(dict(model=model_name, task=task_name, method=method, config=[asdict(c) for c in cands]), folder/'config.json')
         run, extra = train_unit(task, method, model, tok, model_name, cands, folder, log)
-        extra['train_wall_s'] = round(time.time() - t0, 1)
+        extra.update(train_seconds(folder))
     if _trained(method) == 'lora': model = load_lora_merged(model, run/'adapter')
     with with_expert(model, run/'expert.safetensors' if _trained(method) == 'svf' else None):
         res = evaluate(model, tok, task, rows, batch_size=eval_batch_size, max_new_tokens=max_new_tokens,
@@ -214,10 +227,7 @@ def table1_configs(args, # parsed `t2repro table1` arguments
     return out
 
 # %% ../../nbs/74_table1.ipynb #ee764ec9
-def _histories(units, task, m)->list:
-    "The history of each training run of a unit: `history.json` when finished, else `progress.json` (written at every checkpoint)."
-    runs = sorted(p for p in (Path(units)/task/m).glob('train*') if p.is_dir())
-    return [f for f in (r/'history.json' if (r/'history.json').exists() else r/'progress.json' for r in runs) if f.exists()]
+def _histories(units, task, m)->list: return _run_histories(Path(units)/task/m)   # a unit's runs, by task and method
 
 def _plot_side(units, task, ms, axs):
     "Per method: the share of rollouts that hit the token cap and, where computed, the mean KL to the base model, per step."
@@ -273,6 +283,28 @@ def plot_curves(units, # the units folder (`<out>/table1`)
     return save_figure(fig, path)
 
 # %% ../../nbs/74_table1.ipynb #c9e1b560
+def include_results(rows:list, # this table's rows (with deltas)
+                    budget:dict, # this table's budget, by task
+                    paths:list, # results files of other `t2repro table1` runs
+                    model:str, # this table's model: an included file must have the same
+                    base:Path # the results file's folder: paths are recorded relative to it
+                   )->tuple:
+    "`(rows, budget, included)`: each file's tasks' rows and budgets in place of this table's (task order kept), and the provenance of what came from where."
+    rows, budget, included = list(rows), dict(budget), []
+    for p in paths:
+        if not Path(p).is_file(): raise ValueError(f'--include {p}: no such results file')
+        r = load_json(p)
+        if not r.get('rows') or 'budget' not in r: raise ValueError(f'--include {p}: not a results file of `t2repro table1` (no rows or budget)')
+        if r['model'] != model: raise ValueError(f"--include {p}: a table of {r['model']!r}, this one is of {model!r}")
+        tasks = list(dict.fromkeys(x['task'] for x in r['rows']))
+        order = list(dict.fromkeys([x['task'] for x in rows] + tasks))
+        mine = [x for x in rows if x['task'] not in tasks] + [dict(x, source=relative(Path(p), base)) for x in r['rows']]
+        rows = sorted(mine, key=lambda x: order.index(x['task']))   # stable: each file's method order kept
+        budget.update({t: dict(r['budget'][t], source=relative(Path(p), base)) for t in tasks if t in r['budget']})
+        included.append(dict(path=relative(Path(p), base), tasks=tasks, revision=r.get('revision'), command=r.get('command'),
+                             created=r.get('created'), wall_time_s=r.get('wall_time_s'), units_pending=r.get('units_pending', [])))
+    return rows, budget, included
+
 def table1_units(tasks:list, # task names
                  methods:list # method names
                 )->list:
@@ -335,6 +367,8 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         cfgs = table1_configs(args, tasks)
         test_limit, mnt = parse_per_task(args.test_limit, tasks), parse_per_task(args.max_new_tokens, tasks)
         ebs = {t: b or 8 for t, b in parse_per_task(args.eval_batch_size, tasks).items()}
+        incs = [p for p in (args.include or '').split(',') if p]
+        include_results([], {}, incs, args.model, res_path.parent)   # a missing or foreign file fails now
         for t, m in units:
             if m != 'base': _unit_check(out/t/m, dict(model=args.model, task=t, method=m, config=[asdict(c) for c in cfgs[t, m]]))
         for t in tasks:  # every file the units need, before any model loads
@@ -353,14 +387,18 @@ def table1_cli(argv:list|None=None # command-line arguments (default: `sys.argv[
         what = '' if m == 'base' else f'train ≤ {cfgs[t, m][0].steps} steps of {cfgs[t, m][0].batch_size} (lr {", ".join(f"{c.lr:g}" for c in cfgs[t, m])}), then '
         print(f'== {t} / {m}: ' + ('done' if f'{t}/{m}' not in pending else f'{what}score {test_limit[t] or "all"} test rows'), flush=True)
         with data_env(args.data_dir): r = run_unit(t, m, args.model, cfgs.get((t, m)), out/t/m, test_limit[t], ebs[t], mnt[t], runtime=rt)
+        if m != 'base': r = dict({k: v for k, v in r.items() if k != 'train_wall_s'}, **train_seconds(out/t/m))   # from the histories: right after a resume too
         rows.append(r)
         if f'{t}/{m}' in pending: pending.remove(f'{t}/{m}')
         print(f'   {m} {t}: {100*r["score"]:.1f} [{100*r["ci_low"]:.1f}, {100*r["ci_high"]:.1f}] n={r["n"]}', flush=True)
-        wd = with_deltas(rows, out, pairs=PAIRS)
-        write_results(res_path, wd, model=args.model, budget=budget, seed=args.seed, wall_time_s=sum(r.get('wall_s', 0) for r in rows),
+        wd, bud, inc = include_results(with_deltas(rows, out, pairs=PAIRS), budget, incs, args.model, res_path.parent)
+        write_results(res_path, wd, model=args.model, budget=bud, seed=args.seed,
+                      wall_time_s=sum(r.get('wall_s', 0) for r in rows) + sum(i['wall_time_s'] or 0 for i in inc), **({'included': inc} if inc else {}),
                       command=portable_command([a for a in sys.argv if a != '--collect']),
                       units_pending=pending, units_folder=relative(out, res_path.parent),
-                      note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); '
+                      note='wall_time_s sums the units\' wall times (an interrupted unit counts its last session only); train_steps_s and '
+                           'train_val_s sum every candidate\'s recorded step and validation seconds over all its sessions (train_val_s is None '
+                           'where a history predates the validations\' timing); '
                            'svf = best expert by validation score (REINFORCE), svf-exact = the same with the exact expected-reward gradient '
                            '(multiple choice), svf-rloo = the same with sampled rollouts, several per question, and a leave-one-out baseline (free text), lora = best adapter by validation score (merged); with several learning rates, each row '
                            'is the candidate with the best validation score (lr_candidates).')

@@ -157,7 +157,8 @@ def _start(learner, tok, task, val, cfg, opt, sched, ck, save, log)->dict:
         return state
     state = dict(step=0, best_val=-math.inf, best_step=None, history=[], config=asdict(cfg), task=getattr(task, 'name', str(task)))
     if cfg.val_at_start and val:
-        v0 = _val_record(validate(learner, tok, task, val, cfg, full=True))
+        t0 = time.time()
+        v0 = dict(_val_record(validate(learner, tok, task, val, cfg, full=True)), val_s=round(time.time() - t0, 3))
         s0 = v0['val']
         state.update(best_val=s0, best_step=0)
         state['history'].append(dict(step=0, **v0))
@@ -215,7 +216,8 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
             rec = train_step(learner, tok, task, train, state['step'] + 1, cfg, opt, sched, reward_fn)
             s = rec['step']
             if val and (s % cfg.val_every == 0 or s == cfg.steps):
-                rec.update(_val_record(validate(learner, tok, task, val, cfg, full=True)))
+                t0 = time.time()
+                rec.update(_val_record(validate(learner, tok, task, val, cfg, full=True)), val_s=round(time.time() - t0, 3))
                 if rec['val'] > state['best_val']:
                     state.update(best_val=rec['val'], best_step=s)
                     save('best', s, rec['val'])
