@@ -6,13 +6,13 @@
 from __future__ import annotations
 import io, re, sys, contextlib
 from pathlib import Path
-from ..base.core import repo_path
+from ..base.core import load_json, repo_path
 from ..base.config import DEFAULT_MODEL, LATER_FIELDS
 from ..tasks.registry import TASKS
 
 # %% auto #0
 __all__ = ['slug', 'model_suffix', 'results_dir', 'relative', 'portable_command', 'fail', 'data_env', 'config_diff', 'run_cli',
-           'parse_per_task']
+           'run_histories', 'train_seconds', 'include_results', 'parse_per_task']
 
 # %% ../../nbs/70_common.ipynb #d510a8ae
 def slug(s:str # a model name, hub id, path or file stem
@@ -90,6 +90,44 @@ def run_cli(f, # a `*_cli` function
         try: rc = f(argv)
         except SystemExit as e: rc = e.code
     return rc, so.getvalue() + err.getvalue()
+
+# %% ../../nbs/70_common.ipynb #6ff1daac
+def run_histories(unit # a trained unit's folder (`<units>/<task>/<method>`)
+                 )->list:
+    "The history file of each training run of a unit: `history.json` when finished, else `progress.json` (written at every checkpoint)."
+    runs = sorted(p for p in Path(unit).glob('train*') if p.is_dir())
+    return [f for f in (r/'history.json' if (r/'history.json').exists() else r/'progress.json' for r in runs) if f.exists()]
+
+def train_seconds(unit # a trained unit's folder (`<units>/<task>/<method>`)
+                 )->dict:
+    "What training cost, summed over every candidate run and session: `train_steps_s` (the steps' recorded seconds) and `train_val_s` (the validations'; None where a history predates their timing)."
+    recs = [x for f in run_histories(unit) for x in load_json(f)['history']]
+    vals = [x for x in recs if x.get('val') is not None]
+    val_s = None if any('val_s' not in x for x in vals) else round(sum(x['val_s'] for x in vals), 1)
+    return dict(train_steps_s=round(sum(x.get('time_s', 0) for x in recs), 1), train_val_s=val_s)
+
+def include_results(rows:list, # this table's rows (with deltas)
+                    budget:dict, # this table's budget, by task
+                    paths:list, # results files of other `t2repro table1` runs
+                    model:str, # this table's model: an included file must have the same
+                    base:Path # the results file's folder: paths are recorded relative to it
+                   )->tuple:
+    "`(rows, budget, included)`: each file's tasks' rows and budgets in place of this table's (task order kept), and the provenance of what came from where."
+    rows, budget, included = list(rows), dict(budget), []
+    for p in paths:
+        if not Path(p).is_file(): raise ValueError(f'--include {p}: no such results file')
+        r = load_json(p)
+        if not r.get('rows') or 'budget' not in r: raise ValueError(f'--include {p}: not a results file of `t2repro table1` (no rows or budget)')
+        if r['model'] != model: raise ValueError(f"--include {p}: a table of {r['model']!r}, this one is of {model!r}")
+        tasks = list(dict.fromkeys(x['task'] for x in r['rows']))
+        order = list(dict.fromkeys([x['task'] for x in rows] + tasks))
+        mine = [x for x in rows if x['task'] not in tasks] + [dict(x, source=relative(Path(p), base)) for x in r['rows']]
+        rows = sorted(mine, key=lambda x: order.index(x['task']))   # stable: each file's method order kept
+        budget.update({t: dict(r['budget'][t], source=relative(Path(p), base)) for t in tasks if t in r['budget']})
+        included.append(dict(path=relative(Path(p), base), tasks=tasks, revision=r.get('revision'), command=r.get('command'),
+                             created=r.get('created'), wall_time_s=r.get('wall_time_s'), units_pending=r.get('units_pending', [])))
+    return rows, budget, included
+
 
 # %% ../../nbs/70_common.ipynb #d7de43e1
 def parse_per_task(spec, # e.g. '40,arc_easy=300' (None: `default` for every task)

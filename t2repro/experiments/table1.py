@@ -16,11 +16,11 @@ from ..tasks.evaluate import evaluate, load_rows, with_expert
 from ..train.lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged, portable_adapter
 from ..base.config import TrainConfig
 from ..train.expert import train_svf
-from .common import results_dir, relative, portable_command, fail, data_env, config_diff, parse_per_task, run_cli
+from .common import results_dir, relative, portable_command, fail, data_env, config_diff, parse_per_task, run_cli, run_histories, train_seconds, include_results
 
 # %% auto #0
-__all__ = ['PAIRS', 'train_unit', 'train_seconds', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs',
-           'plot_curves', 'include_results', 'table1_units', 'train_candidates', 'table1_cli']
+__all__ = ['PAIRS', 'train_unit', 'run_unit', 'publish_expert', 'with_deltas', 'plot_table1', 'table1_configs', 'plot_curves',
+           'table1_units', 'train_candidates', 'table1_cli']
 
 # %% ../../nbs/74_table1.ipynb #a6f56af8
 def _trained(method:str)->str: return 'svf' if method.startswith('svf') else 'lora' if method.startswith('lora') else method   # Table 4's rows: svf-*, lora-*
@@ -50,19 +50,6 @@ def train_unit(task, # the task
                      samples=s['steps'] * c.batch_size, stopped_early=s.get('stopped_early', False),
                      s_per_step=round(sum(times)/max(1, len(times)), 2),
                      lr_candidates=[dict(lr=c2.lr, best_val=s2['best_val'], best_step=s2['best_step'], steps=s2['steps']) for _, c2, s2 in runs])
-
-def _run_histories(unit)->list:
-    "The history file of each training run of a unit: `history.json` when finished, else `progress.json` (written at every checkpoint)."
-    runs = sorted(p for p in Path(unit).glob('train*') if p.is_dir())
-    return [f for f in (r/'history.json' if (r/'history.json').exists() else r/'progress.json' for r in runs) if f.exists()]
-
-def train_seconds(unit # a trained unit's folder (`<units>/<task>/<method>`)
-                 )->dict:
-    "What training cost, summed over every candidate run and session: `train_steps_s` (the steps' recorded seconds) and `train_val_s` (the validations'; None where a history predates their timing)."
-    recs = [x for f in _run_histories(unit) for x in load_json(f)['history']]
-    vals = [x for x in recs if x.get('val') is not None]
-    val_s = None if any('val_s' not in x for x in vals) else round(sum(x['val_s'] for x in vals), 1)
-    return dict(train_steps_s=round(sum(x.get('time_s', 0) for x in recs), 1), train_val_s=val_s)
 
 def run_unit(task_name:str, # a task name
              method:str, # one of `METHODS`
@@ -227,7 +214,7 @@ def table1_configs(args, # parsed `t2repro table1` arguments
     return out
 
 # %% ../../nbs/74_table1.ipynb #ee764ec9
-def _histories(units, task, m)->list: return _run_histories(Path(units)/task/m)   # a unit's runs, by task and method
+def _histories(units, task, m)->list: return run_histories(Path(units)/task/m)   # a unit's runs, by task and method
 
 def _plot_side(units, task, ms, axs):
     "Per method: the share of rollouts that hit the token cap and, where computed, the mean KL to the base model, per step."
@@ -283,28 +270,6 @@ def plot_curves(units, # the units folder (`<out>/table1`)
     return save_figure(fig, path)
 
 # %% ../../nbs/74_table1.ipynb #c9e1b560
-def include_results(rows:list, # this table's rows (with deltas)
-                    budget:dict, # this table's budget, by task
-                    paths:list, # results files of other `t2repro table1` runs
-                    model:str, # this table's model: an included file must have the same
-                    base:Path # the results file's folder: paths are recorded relative to it
-                   )->tuple:
-    "`(rows, budget, included)`: each file's tasks' rows and budgets in place of this table's (task order kept), and the provenance of what came from where."
-    rows, budget, included = list(rows), dict(budget), []
-    for p in paths:
-        if not Path(p).is_file(): raise ValueError(f'--include {p}: no such results file')
-        r = load_json(p)
-        if not r.get('rows') or 'budget' not in r: raise ValueError(f'--include {p}: not a results file of `t2repro table1` (no rows or budget)')
-        if r['model'] != model: raise ValueError(f"--include {p}: a table of {r['model']!r}, this one is of {model!r}")
-        tasks = list(dict.fromkeys(x['task'] for x in r['rows']))
-        order = list(dict.fromkeys([x['task'] for x in rows] + tasks))
-        mine = [x for x in rows if x['task'] not in tasks] + [dict(x, source=relative(Path(p), base)) for x in r['rows']]
-        rows = sorted(mine, key=lambda x: order.index(x['task']))   # stable: each file's method order kept
-        budget.update({t: dict(r['budget'][t], source=relative(Path(p), base)) for t in tasks if t in r['budget']})
-        included.append(dict(path=relative(Path(p), base), tasks=tasks, revision=r.get('revision'), command=r.get('command'),
-                             created=r.get('created'), wall_time_s=r.get('wall_time_s'), units_pending=r.get('units_pending', [])))
-    return rows, budget, included
-
 def table1_units(tasks:list, # task names
                  methods:list # method names
                 )->list:
