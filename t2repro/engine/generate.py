@@ -4,14 +4,15 @@
 
 # %% ../../nbs/20_generate.ipynb #a6fd95cf
 from __future__ import annotations
-import re, copy, tempfile, contextlib
+import re, copy, tempfile, contextlib, functools
 import torch
 from ..base.models import contiguous_head
+from ..weights.packed import packed_linears
 
 # %% auto #0
-__all__ = ['GEN_BATCH', 'left_pad', 'length_groups', 'StopOnStrings', 'stop_tail', 'stop_hit', 'cut_at_stop', 'sampler',
-           'generate', 'generate_ids', 'generate_encoded', 'VLLMEngine', 'vllm_engine', 'generate_vllm',
-           'label_token_ids', 'next_token_logits', 'fp32_head_rows']
+__all__ = ['GEN_BATCH', 'SHARED_PREFIX_MIN', 'ENGINE', 'left_pad', 'length_groups', 'StopOnStrings', 'stop_tail', 'stop_hit',
+           'cut_at_stop', 'sampler', 'generate', 'generate_ids', 'engine_settings', 'VLLMEngine', 'vllm_engine',
+           'generate_vllm', 'label_token_ids', 'next_token_logits', 'fp32_head_rows']
 
 # %% ../../nbs/20_generate.ipynb #6dc1ebcf
 def left_pad(seqs:list, # token-id lists
@@ -82,13 +83,19 @@ def _greedy_config(model, tok, max_new_tokens):
 
 # %% ../../nbs/20_generate.ipynb #1e1137f2
 @torch.no_grad()
-def _prefill(model, ids:list):
-    "The KV cache and the last-position logits of one unpadded prompt (batch 1, as sequential generation does)."
+def _prefill(model, ids:list, prefix=None):
+    "The KV cache and the last-position logits of one unpadded prompt (batch 1), continuing `prefix` = (the cache of `ids[:p]`, p) if given."
     from transformers import DynamicCache
-    cache = DynamicCache(config=model.config)
+    cache, p = (DynamicCache(config=model.config), 0) if prefix is None else (copy.deepcopy(prefix[0]), prefix[1])
     contiguous_head(model)
-    out = model(input_ids=torch.tensor([ids], device=model.device), cache=cache, use_cache=True, logits_to_keep=1)
+    out = model(input_ids=torch.tensor([ids[p:]], device=model.device), cache=cache, use_cache=True, logits_to_keep=1)
     return out.cache, out.logits[0, -1]
+
+def _common_prefix(ids:list)->int:
+    "How many leading tokens all prompts in `ids` share, leaving each at least one token of its own to prefill."
+    a, b = min(ids), max(ids)   # the lexicographic extremes share exactly the prefix all of them share
+    n = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return min(n, min(len(s) for s in ids) - 1)
 
 def _plain_cache(cache)->bool:
     "Whether every layer of `cache` is a plain full-attention `DynamicLayer` (slots can be spliced into it)."
@@ -135,16 +142,18 @@ class _Row:
 
 # %% ../../nbs/20_generate.ipynb #370973e7
 GEN_BATCH = 64   # refilled rows decoded together by default: on a CPU a bf16 matmul runs several times faster at 64 rows than at 8
+SHARED_PREFIX_MIN = 8   # a prompt prefix every prompt of a call shares is prefilled once if it is at least this long
 
 @torch.no_grad()
 def _generate_refill(model, tok, ids:list, order:list, max_new_tokens:int, stop, batch_size:int, ends:set, bar=None, pick=None):
     "`{i: _Row}`: decoding of `ids[i]` for `i` in `order`, up to `batch_size` rows at once; a finished row's slot takes the next prompt. `None` if the model's cache cannot be spliced."
     queue, res, rows, cache, mask, last = list(order), {}, [], None, None, (None, None, None)
-    pick = pick or _argmax
+    pick, p = pick or _argmax, _common_prefix(ids) if ENGINE['share_prefix'] and min(ids) != max(ids) else 0
+    pre = (_prefill(model, ids[0][:p])[0], p) if p >= SHARED_PREFIX_MIN else None   # e.g. the chat template's system turn, prefilled once
     while True:
         while len(rows) < batch_size and queue:   # fill free slots with the next prompts
             i = queue.pop(0)
-            if last[0] != ids[i]: last = (ids[i], *_prefill(model, ids[i]))   # a group of equal prompts shares one prefill
+            if last[0] != ids[i]: last = (ids[i], *_prefill(model, ids[i], pre))   # a group of equal prompts shares one prefill
             c, logits = last[1], last[2]
             if not _plain_cache(c): return None
             r = _Row(i, pick(logits[None])[0], ends, stop, tok, max_new_tokens)
@@ -248,25 +257,27 @@ def generate_ids(model, tok, # a causal LM and its tokenizer
     if temperature < 0: raise ValueError(f'temperature must be >= 0 (0: greedy), got {temperature}')
     order, ends = sorted(range(len(ids)), key=lambda i: -len(ids[i])), set(_eos_ids(model, tok))
     pick = sampler(temperature, seed) if temperature > 0 else None
-    res = _generate_refill(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar, pick) if refill and ids else None
+    res = None
+    if refill and ids:
+        with packed_linears(model, batch_size) if ENGINE['pack'] else contextlib.nullcontext():
+            res = _generate_refill(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar, pick)
     if res is None: res = _generate_hf(model, tok, ids, order, max_new_tokens, stop, batch_size, ends, bar, temperature)
     return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
 
-# %% ../../nbs/20_generate.ipynb #47b0fa4e
-@torch.no_grad()
-def generate_encoded(model, tok, # a (vision-)language model and its tokenizer
-                     inputs, # an encoded, left-padded batch: `input_ids`, `attention_mask` and any other model inputs
-                     max_new_tokens:int # generation cap
-                    )->list:
-    "Greedy continuations of an already-encoded batch, moved to the model's device, each cut before its first end token."
-    inputs = {k: v.to(model.device) if torch.is_tensor(v) else v for k, v in dict(inputs).items()}
-    out = model.generate(**inputs, generation_config=_greedy_config(model, tok, max_new_tokens))
-    ends = set(_eos_ids(model, tok))
-    rows = []
-    for o in out[:, inputs['input_ids'].shape[1]:].tolist():
-        cut = next((j for j, t in enumerate(o) if t in ends), len(o))
-        rows.append(o[:cut])
-    return rows
+# %% ../../nbs/20_generate.ipynb #a1b2c3d5
+ENGINE = dict(pack=True, share_prefix=True)   # the refill engine's exact speed-ups: packed bf16 weights, one prefill of a shared prompt prefix
+
+@contextlib.contextmanager
+def engine_settings(**kw):
+    "Inside: `ENGINE` updated with `kw` (e.g. `pack=False, share_prefix=False`: the engine before those speed-ups)."
+    bad = sorted(set(kw) - set(ENGINE))
+    if bad: raise ValueError(f'unknown engine settings {bad}: use {sorted(ENGINE)}')
+    old = dict(ENGINE)
+    ENGINE.update(kw)
+    try: yield ENGINE
+    finally:
+        ENGINE.clear()
+        ENGINE.update(old)
 
 # %% ../../nbs/20_generate.ipynb #3c5a36d5
 def _weight_state(model)->dict:

@@ -14,7 +14,7 @@ from ..base.models import svf_targets
 from ..base.runtime import Runtime
 from ..weights.svf import SVF, Expert
 from ..weights.svd import svd_factors
-from ..engine.generate import generate_ids, GEN_BATCH
+from ..engine.generate import generate_ids, GEN_BATCH, engine_settings
 from ..tasks.registry import get_task
 from ..tasks.evaluate import as_dtype, resolve_dtype, dtype_name
 from .bench import (TARGETS, QUICK, BenchConfig, verdict, interleave, ratio_of, bench_model, random_experts, rl_batch, rl_step,
@@ -22,10 +22,10 @@ from .bench import (TARGETS, QUICK, BenchConfig, verdict, interleave, ratio_of, 
                                        measure_peak_memory, measure_expert_move)
 
 # %% auto #0
-__all__ = ['ENGINE_TARGET', 'COMMITTED', 'RUN_HISTORIES', 'bench_prompts', 'measure_generation', 'bf16_matmul_gflops',
-           'linear_flops_per_token', 'gsm8k_prompt_ids', 'measure_engine', 'same_scores', 'generation_bench',
-           'save_generation_bench', 'engine_table', 'same_score_table', 'measure_precision_step', 'measure_cem',
-           'run_move_shares', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
+__all__ = ['ENGINE_TARGET', 'OLD_ENGINE', 'COMMITTED', 'RUN_HISTORIES', 'bench_prompts', 'measure_generation',
+           'bf16_matmul_gflops', 'linear_flops_per_token', 'gsm8k_prompt_ids', 'measure_engine', 'same_scores',
+           'generation_bench', 'save_generation_bench', 'engine_table', 'same_score_table', 'measure_precision_step',
+           'measure_cem', 'run_move_shares', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
 
 # %% ../../nbs/76_bench_run.ipynb #4866c23d
 _QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?', 'Name three prime numbers larger than 50.',
@@ -64,6 +64,7 @@ def measure_generation(model, tok, # the model and its tokenizer
 
 # %% ../../nbs/76_bench_run.ipynb #f2b5187c
 ENGINE_TARGET = TARGETS['generation_engine_vs_hf']   # (op, limit, what): a ratio of `t2repro bench` too
+OLD_ENGINE = dict(pack=False, share_prefix=False)   # the committed setting before the engine work: also 8 rows (`old_batch`)
 
 def bf16_matmul_gflops(rows:int, # rows of the activation (the decode batch)
                        k:int=896, n:int=4864, # the weight's shape `[n, k]` (the 0.5B model's MLP)
@@ -98,7 +99,8 @@ def measure_engine(model, tok, # the model (any dtype: it runs in bf16 inside) a
                   )->dict:
     "`generation_engine_vs_hf` with its tokens/s, the identical-output share, the bf16 matmul roofline and the load average."
     ids, load0, runs = gsm8k_prompt_ids(tok, n_prompts), os.getloadavg(), {'old': [], 'new': []}
-    def run(k, b): runs[k].append(generate_ids(model, tok, ids, max_new_tokens=new_tokens, batch_size=b))
+    def run(k, b):
+        with engine_settings(**(OLD_ENGINE if k == 'old' else {})): runs[k].append(generate_ids(model, tok, ids, max_new_tokens=new_tokens, batch_size=b))
     with as_dtype(model, torch.bfloat16):
         generate_ids(model, tok, ids[:2], max_new_tokens=2, batch_size=2)   # warm-up
         times = interleave({'old': lambda: run('old', old_batch), 'new': lambda: run('new', new_batch)}, n=rounds, warmup=0)
@@ -126,7 +128,8 @@ def same_scores(model, tok, # the model and its tokenizer
     for name, n in (sizes or {'gsm8k': 50, 'arc_easy': 200}).items():
         task = get_task(name)
         rows = task.load('test')[:n]
-        old, new = (evaluate(model, tok, task, rows, batch_size=b, progress=False, max_new_tokens=max_new_tokens, precision='bf16') for b in (old_batch, new_batch))
+        with engine_settings(**OLD_ENGINE): old = evaluate(model, tok, task, rows, batch_size=old_batch, progress=False, max_new_tokens=max_new_tokens, precision='bf16')
+        new = evaluate(model, tok, task, rows, batch_size=new_batch, progress=False, max_new_tokens=max_new_tokens, precision='bf16')
         a, b = [float(r['correct']) for r in new.records], [float(r['correct']) for r in old.records]
         d, lo, hi = paired_bootstrap(a, b)
         out[name] = dict(old=old.score, new=new.score, delta=d, ci_low=lo, ci_high=hi, n=len(rows), contains_zero=bool(lo <= 0 <= hi),

@@ -10,12 +10,13 @@ import torch
 from ..base.core import data_dir, load_json, bootstrap_ci
 from ..base.models import svf_targets
 from ..train.objectives import pack, token_logprobs
-from ..engine.generate import generate_encoded
+from ..engine.generate import _greedy_config, _eos_ids
 
 # %% auto #0
 __all__ = ['HUB_DATASETS', 'COLOURS', 'SHAPES', 'WORDS', 'TINY_CHAT_TEMPLATE', 'VQA_INSTRUCTION', 'vqa_targets',
            'normalize_answer', 'vqa_accuracy', 'vqa_reward', 'hub_row', 'load_vqa', 'okvqa_questions', 'synthetic_vqa',
-           'tiny_processor', 'vqa_prompt', 'encode_prompts', 'generate_answers', 'answer_logprobs', 'evaluate_vqa']
+           'tiny_processor', 'vqa_prompt', 'encode_prompts', 'generate_encoded', 'generate_answers', 'answer_logprobs',
+           'evaluate_vqa']
 
 # %% ../../nbs/60_vqa.ipynb #131aaaac
 def vqa_targets(model, # a LLaVA-Next model (or any decoder)
@@ -232,6 +233,22 @@ def encode_prompts(processor, # the processor
     processor.tokenizer.padding_side = 'left'
     return processor(images=[r['image'] for r in rows], text=[vqa_prompt(processor, r['question']) for r in rows],
                      return_tensors='pt', padding=True)
+
+# %% ../../nbs/60_vqa.ipynb #47b0fa4e
+@torch.no_grad()
+def generate_encoded(model, tok, # a (vision-)language model and its tokenizer
+                     inputs, # an encoded, left-padded batch: `input_ids`, `attention_mask` and any other model inputs
+                     max_new_tokens:int # generation cap
+                    )->list:
+    "Greedy continuations of an already-encoded batch, moved to the model's device, each cut before its first end token."
+    inputs = {k: v.to(model.device) if torch.is_tensor(v) else v for k, v in dict(inputs).items()}
+    out = model.generate(**inputs, generation_config=_greedy_config(model, tok, max_new_tokens))
+    ends = set(_eos_ids(model, tok))
+    rows = []
+    for o in out[:, inputs['input_ids'].shape[1]:].tolist():
+        cut = next((j for j, t in enumerate(o) if t in ends), len(o))
+        rows.append(o[:cut])
+    return rows
 
 # %% ../../nbs/60_vqa.ipynb #1f838c21
 @torch.no_grad()
