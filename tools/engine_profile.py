@@ -1,0 +1,126 @@
+#!/usr/bin/env python
+"""Where the shipped generation path spends its time: the evidence behind `generation_engine_vs_hf`'s explanation.
+
+Usage (from the repository root): `python tools/engine_profile.py --n 64 --cap 128`
+
+On one torch thread, with the embedded model in bf16 and the bench's workload (the first N GSM8K test prompts,
+greedy, cap new tokens, `GEN_BATCH` rows, so the same shape as `t2repro bench`'s engine rounds), this records:
+- the bf16 GEMM rate of an MLP-shaped and an `lm_head`-shaped matmul at 8, 64 and 256 rows, through `F.linear` and
+  through a weight packed once (`t2repro.weights.packed`), the same kernel;
+- one shipped run, its wall time split into prefills (batch 1, one per prompt, after the shared prefix) and decode
+  steps, with the decode steps grouped by how many rows were active;
+- the same run under `torch.profiler`: each operator's share of the self CPU time (the top ones).
+It writes `results/engine_profile.json`. A probe, not a benchmark target: the ratio lives in `results/bench.json`.
+"""
+from __future__ import annotations
+import argparse, collections, statistics, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def gemm_rates(rows=(8, 64, 256), shapes=(('mlp', 896, 4864), ('lm_head', 896, 151936)), reps=5) -> list:
+    "GFLOP/s of `[rows, k] x [n, k]^T` in bf16, `F.linear` and packed (median of `reps` calls)."
+    import torch
+    out = []
+    for name, k, n in shapes:
+        w = torch.randn(n, k, dtype=torch.bfloat16) * 0.02
+        for r in rows:
+            x = torch.randn(r, k, dtype=torch.bfloat16)
+            wp = torch.ops.mkldnn._reorder_linear_weight(w, r)
+            fs = {'F.linear': lambda: torch.nn.functional.linear(x, w),
+                  'packed': lambda: torch.ops.mkldnn._linear_pointwise(x, wp, None, 'none', [], '')}
+            for kind, f in fs.items():
+                f()
+                ts = []
+                for _ in range(reps):
+                    t = time.perf_counter()
+                    f()
+                    ts.append(time.perf_counter() - t)
+                out.append(dict(shape=name, k=k, n=n, rows=r, kind=kind, gflops=round(2 * r * k * n / statistics.median(ts) / 1e9, 1)))
+    return out
+
+
+def timed_run(model, tok, ids, cap, batch):
+    "One shipped `generate_ids` run with its prefill and decode-step times (decode grouped by active rows, in 16s)."
+    import torch
+    import t2repro.engine.generate as G
+    parts, steps = collections.Counter(), collections.Counter()
+    pre0, fwd0 = G._prefill, model.forward
+    def pre(*a, **k):
+        t = time.perf_counter()
+        r = pre0(*a, **k)
+        parts['prefill_s'] += time.perf_counter() - t
+        parts['prefills'] += 1
+        return r
+    def fwd(*a, **k):
+        t = time.perf_counter()
+        r = fwd0(*a, **k)
+        b, l = k['input_ids'].shape
+        if l == 1:
+            key = f'{16 * ((b - 1) // 16) + 1}-{16 * ((b - 1) // 16 + 1)}'
+            parts['decode_s'] += time.perf_counter() - t
+            steps[key + ' s'] += time.perf_counter() - t
+            steps[key + ' steps'] += 1
+        return r
+    G._prefill, model.forward = pre, fwd
+    try:
+        t = time.perf_counter()
+        out = G.generate_ids(model, tok, ids, max_new_tokens=cap, batch_size=batch)
+        wall = time.perf_counter() - t
+    finally:
+        G._prefill = pre0
+        del model.forward
+    toks = sum(len(g) for g, _ in out)
+    return dict(wall_s=round(wall, 2), tokens=toks, tok_per_s=round(toks / wall, 2), prefill_s=round(parts['prefill_s'], 2),
+                prefills=parts['prefills'], decode_s=round(parts['decode_s'], 2), other_s=round(wall - parts['prefill_s'] - parts['decode_s'], 2),
+                prefill_share=round(parts['prefill_s'] / wall, 4), decode_by_rows={k: round(v, 2) for k, v in sorted(steps.items())})
+
+
+def op_shares(model, tok, ids, cap, batch, top=8) -> dict:
+    "Self-CPU shares of the top operators over one shipped run under `torch.profiler`."
+    from torch.profiler import profile, ProfilerActivity
+    from t2repro.engine.generate import generate_ids
+    with profile(activities=[ProfilerActivity.CPU]) as p:
+        generate_ids(model, tok, ids, max_new_tokens=cap, batch_size=batch)
+    ev = sorted(p.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    tot = sum(e.self_cpu_time_total for e in ev)
+    return {e.key: round(e.self_cpu_time_total / tot, 4) for e in ev[:top]}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--n', type=int, default=64, help='GSM8K test prompts (the bench uses 64)')
+    ap.add_argument('--cap', type=int, default=128, help='new tokens per prompt at most (the bench uses 128)')
+    ap.add_argument('--out', default='results/engine_profile.json')
+    a = ap.parse_args(argv)
+    if a.n < 1 or a.cap < 1:
+        ap.error('--n and --cap must be positive')
+    import os
+    import torch
+    from t2repro.base.config import DEFAULT_MODEL
+    from t2repro.base.core import write_results
+    from t2repro.base.runtime import as_dtype
+    from t2repro.engine.generate import GEN_BATCH, generate_ids
+    from t2repro.experiments.bench import bench_model
+    from t2repro.experiments.bench_run import gsm8k_prompt_ids
+    torch.set_num_threads(1)
+    t0, load0 = time.time(), os.getloadavg()
+    gemm = gemm_rates()
+    model, tok, label = bench_model(DEFAULT_MODEL)
+    ids = gsm8k_prompt_ids(tok, a.n)
+    with as_dtype(model, torch.bfloat16):
+        generate_ids(model, tok, ids[:2], max_new_tokens=2, batch_size=2)   # warm-up
+        run = timed_run(model, tok, ids, a.cap, GEN_BATCH)
+        ops = op_shares(model, tok, ids, a.cap, GEN_BATCH)
+    rows = [dict(method='shipped', task='gsm8k', score=run['tok_per_s'], n=a.n, metric='generated tokens/s')]
+    rows += [dict(method=f"{g['kind']} {g['shape']}", task=f"{g['rows']} rows", score=g['gflops'], metric='GFLOP/s') for g in gemm]
+    p = write_results(a.out, rows, model=label, budget=dict(n=a.n, cap=a.cap, batch=GEN_BATCH, threads=1), seed=0,
+                      wall_time_s=time.time() - t0, gemm=gemm, run=run, op_shares=ops, loadavg_before=load0, loadavg_after=os.getloadavg(),
+                      note='a probe of the shipped path (packed weights, shared prefix, GEN_BATCH rows); the ratio itself is results/bench.json')
+    print(f"{run['tok_per_s']} tok/s; prefill {100 * run['prefill_share']:.0f}% of {run['wall_s']} s; ops {ops}; wrote {p}")
+
+
+if __name__ == '__main__':
+    main()
