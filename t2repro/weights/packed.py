@@ -4,13 +4,21 @@
 
 # %% ../../nbs/15_packed.ipynb #b0000002
 from __future__ import annotations
-import contextlib, functools
+import contextlib, functools, os
 import torch
 
 # %% auto #0
-__all__ = ['packed_linears']
+__all__ = ['PACK_MEMORY_SHARE', 'available_memory', 'packed_linears']
 
 # %% ../../nbs/15_packed.ipynb #b0000006
+PACK_MEMORY_SHARE = 0.5   # pack only if the packed copies fit in this share of the memory still available
+
+def available_memory()->int:
+    "Bytes of memory the system can still give (Linux `MemAvailable`; elsewhere the free physical pages)."
+    try:
+        with open('/proc/meminfo') as f: return 1024 * next(int(l.split()[1]) for l in f if l.startswith('MemAvailable:'))
+    except (OSError, StopIteration, ValueError): return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+
 def _packable(m)->bool:
     "Whether `m` is a plain bf16 `nn.Linear` on the CPU whose `forward` is its class's (no accelerate offload hook)."
     return (type(m) is torch.nn.Linear and m.weight.dtype == torch.bfloat16 and m.weight.device.type == 'cpu'
@@ -26,6 +34,7 @@ def packed_linears(model, # a model; only its bf16 CPU `nn.Linear`s are packed (
                   ):
     "Inside (under `torch.no_grad()`): each packable linear multiplies with a oneDNN-packed copy of its weight, made on entry; yields how many."
     mods = [m for m in model.modules() if _packable(m)]
+    if sum(m.weight.nbytes for m in mods) > PACK_MEMORY_SHARE * available_memory(): mods = []   # a big model on a small machine: leave it as it is
     for m in mods:
         w = torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), rows)
         m.forward = functools.partial(_packed_forward, w, None if m.bias is None else m.bias.detach())
