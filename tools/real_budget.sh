@@ -19,6 +19,9 @@
 # Memory: one GSM8K SVF candidate process peaks near 11-13 GB (rollouts at batch 64, micro-batches of 4 for the gradient).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Rows of these tables scored before session 14 were scored without the shared prompt prefix (20_generate), which
+# flips a few near-tie greedy outputs: every unit here runs without it, so all rows of a table share one arithmetic.
+export T2REPRO_SHARED_PREFIX=0
 usage() { echo "usage: bash tools/real_budget.sh gsm8k|mbpp [candidate LR | base | method M | collect]" >&2; exit 2; }
 case "${1:-}" in
   gsm8k) METHODS=base,lora,svf,svf-rloo ;;

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/20_generate.ipynb #a6fd95cf
 from __future__ import annotations
-import re, copy, tempfile, contextlib, functools
+import os, re, copy, tempfile, contextlib
 import torch
 from ..base.models import contiguous_head
 from ..weights.packed import packed_linears
@@ -265,7 +265,7 @@ def generate_ids(model, tok, # a causal LM and its tokenizer
     return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
 
 # %% ../../nbs/20_generate.ipynb #a1b2c3d5
-ENGINE = dict(pack=True, share_prefix=True)   # the refill engine's exact speed-ups: packed bf16 weights, one prefill of a shared prompt prefix
+ENGINE = dict(pack=True, share_prefix=os.environ.get('T2REPRO_SHARED_PREFIX', '1') != '0')   # the refill engine's speed-ups (T2REPRO_SHARED_PREFIX=0: as before the shared prefix)
 
 @contextlib.contextmanager
 def engine_settings(**kw):
