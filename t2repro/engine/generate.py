@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, re, copy, tempfile, contextlib
 import torch
 from ..base.models import contiguous_head
+from ..base.kvcache import roomy
 from ..weights.packed import packed_linears
 
 # %% auto #0
@@ -161,7 +162,9 @@ def _generate_refill(model, tok, ids:list, order:list, max_new_tokens:int, stop,
                 res[i] = r
                 bar is not None and bar.update(1)
                 continue
-            if cache is None: cache, mask = copy.deepcopy(c), torch.ones(1, len(ids[i]), dtype=torch.long, device=model.device)
+            if cache is None:
+                cache, mask = copy.deepcopy(c), torch.ones(1, len(ids[i]), dtype=torch.long, device=model.device)
+                if ENGINE['kv_room']: roomy(cache)   # decode steps write their column in place instead of concatenating
             else:
                 for l in cache.layers: l.keys, l.values = torch.cat([l.keys, l.keys[:1]]), torch.cat([l.values, l.values[:1]])
                 mask = _splice(cache, torch.cat([mask, mask[:1]]), len(rows), c)
@@ -265,11 +268,11 @@ def generate_ids(model, tok, # a causal LM and its tokenizer
     return [(res[i].ids, res[i].hit_cap) for i in range(len(ids))]
 
 # %% ../../nbs/20_generate.ipynb #a1b2c3d5
-ENGINE = dict(pack=True, share_prefix=os.environ.get('T2REPRO_SHARED_PREFIX', '1') != '0')   # the refill engine's speed-ups (T2REPRO_SHARED_PREFIX=0: as before the shared prefix)
+ENGINE = dict(pack=True, kv_room=True, share_prefix=os.environ.get('T2REPRO_SHARED_PREFIX', '1') != '0')   # the refill engine's speed-ups (T2REPRO_SHARED_PREFIX=0: as before the shared prefix)
 
 @contextlib.contextmanager
 def engine_settings(**kw):
-    "Inside: `ENGINE` updated with `kw` (e.g. `pack=False, share_prefix=False`: the engine before those speed-ups)."
+    "Inside: `ENGINE` updated with `kw` (e.g. `pack=False, kv_room=False, share_prefix=False`: the engine before those speed-ups)."
     bad = sorted(set(kw) - set(ENGINE))
     if bad: raise ValueError(f'unknown engine settings {bad}: use {sorted(ENGINE)}')
     old = dict(ENGINE)
@@ -295,8 +298,6 @@ def _vllm_model(llm):
             if obj is None: break
         if obj is not None: return obj
     raise RuntimeError('cannot reach the model inside this vLLM engine to update its weights: use backend="hf", or a vLLM with an in-process worker')
-
-
 
 # %% ../../nbs/20_generate.ipynb #b16226d1
 class VLLMEngine:
@@ -338,8 +339,6 @@ class VLLMEngine:
         params = SamplingParams(temperature=0., max_tokens=max_new_tokens, stop=[s for s in stop if isinstance(s, str) and s])
         res = self.llm.generate(list(prompts), params)
         return [cut_at_stop(r.outputs[0].text, stop) for r in res]   # stop patterns: vLLM runs to the cap, the cut applies them
-
-
 
 # %% ../../nbs/20_generate.ipynb #52dbed92
 def vllm_engine(model, tok, **llm_kw)->VLLMEngine:

@@ -64,7 +64,7 @@ def measure_generation(model, tok, # the model and its tokenizer
 
 # %% ../../nbs/76_bench_run.ipynb #f2b5187c
 ENGINE_TARGET = TARGETS['generation_engine_vs_hf']   # (op, limit, what): a ratio of `t2repro bench` too
-OLD_ENGINE = dict(pack=False, share_prefix=False)   # the committed setting before the engine work: also 8 rows (`old_batch`)
+OLD_ENGINE = dict(pack=False, kv_room=False, share_prefix=False)   # the committed setting before the engine work: also 8 rows (`old_batch`)
 
 def bf16_matmul_gflops(rows:int, # rows of the activation (the decode batch)
                        k:int=896, n:int=4864, # the weight's shape `[n, k]` (the 0.5B model's MLP)
