@@ -10,8 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['atomic_write_bytes', 'atomic_save_json', 'load_json', 'atomic_torch_save', 'checkout_root', 'repo_path', 'cache_dir',
-           'data_dir', 'quiet_logger', 'save_figure', 'set_seed', 'git_revision', 'bootstrap_ci', 'paired_bootstrap',
-           'write_results', 'results_table']
+           'data_dir', 'quiet_logger', 'save_figure', 'set_seed', 'git_revision', 'run_revision', 'bootstrap_ci',
+           'paired_bootstrap', 'write_results', 'results_table']
 
 # %% ../../nbs/00_core.ipynb #856ee4ea
 def atomic_write_bytes(path, # file to write
@@ -139,6 +139,13 @@ def git_revision(root=None # a git checkout (default: this one)
         return rev + ('+dirty' if dirty else '')
     except Exception: return 'unknown'
 
+_RUN = {}   # this process's `run_revision`, read once
+
+def run_revision()->str:
+    "The `git_revision` of the code this process runs: read at the first call (each `t2repro` command calls it as it starts) and kept, so a long run names the code it started with, not a commit made while it ran."
+    if 'revision' not in _RUN: _RUN['revision'] = git_revision()
+    return _RUN['revision']
+
 # %% ../../nbs/00_core.ipynb #1465828c
 def bootstrap_ci(values, # per-sample scores (e.g. 0/1 correctness)
                  n_boot:int=2000, # bootstrap resamples
@@ -174,12 +181,12 @@ def write_results(path, # e.g. `results/table1.json`
                   command:str|None=None, # the command that made it (default: this process's argv)
                   **extra # anything else worth keeping (configs, notes)
                  )->Path:
-    "Write a results file with its provenance: model, budget, seed, git revision, wall time, command."
+    "Write a results file with its provenance: model, budget, seed, git revision (`run_revision`: the code the process started with), wall time, command."
     for r in rows:
         missing = {'method', 'task', 'score'} - set(r)
         if missing: raise ValueError(f'results row {r} lacks {sorted(missing)}')
     if command is None: command = ' '.join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
-    obj = dict(model=model, budget=budget, seed=seed, revision=git_revision(), wall_time_s=round(float(wall_time_s), 2),
+    obj = dict(model=model, budget=budget, seed=seed, revision=run_revision(), wall_time_s=round(float(wall_time_s), 2),
                command=command, created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), **extra, rows=rows)
     return atomic_save_json(obj, path)
 
