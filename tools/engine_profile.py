@@ -9,7 +9,10 @@ greedy, cap new tokens, `GEN_BATCH` rows, so the same shape as `t2repro bench`'s
   through a weight packed once (`t2repro.weights.packed`), the same kernel;
 - one shipped run, its wall time split into prefills (batch 1, one per prompt, after the shared prefix) and decode
   steps, with the decode steps grouped by how many rows were active;
-- the same run under `torch.profiler`: each operator's share of the self CPU time (the top ones).
+- the same run under `torch.profiler`: each operator's share of the self CPU time (the top ones);
+- what each switch of the engine (`ENGINE`: packed weights, the KV cache with room, the shared prefix) is worth: the
+  shipped path and the shipped path with one switch off, interleaved over two rounds, with each one's speed-up (the
+  median tokens/s of the shipped path over the one without it) and the share of outputs it leaves identical.
 It writes `results/engine_profile.json`. A probe, not a benchmark target: the ratio lives in `results/bench.json`.
 """
 from __future__ import annotations
@@ -89,6 +92,23 @@ def op_shares(model, tok, ids, cap, batch, top=8) -> dict:
     return {e.key: round(e.self_cpu_time_total / tot, 4) for e in ev[:top]}
 
 
+def switch_ablation(model, tok, ids, cap, batch, rounds=2) -> dict:
+    "Tokens/s of the shipped path and of it with each `ENGINE` switch off in turn, interleaved; speed-ups and identical-output shares."
+    from t2repro.engine.generate import ENGINE, engine_settings, generate_ids
+    cfgs = {'shipped': {}, **{f'{k} off': {k: False} for k in ENGINE if ENGINE[k]}}
+    tps, outs = {k: [] for k in cfgs}, {}
+    for _ in range(rounds):
+        for k, kw in cfgs.items():
+            with engine_settings(**kw):
+                t = time.perf_counter()
+                out = generate_ids(model, tok, ids, max_new_tokens=cap, batch_size=batch)
+                tps[k].append(round(sum(len(g) for g, _ in out) / (time.perf_counter() - t), 2))
+            outs.setdefault(k, [g for g, _ in out])
+    med = {k: statistics.median(v) for k, v in tps.items()}
+    return dict(tok_per_s=med, rounds=tps, speedup={k: round(med['shipped'] / med[k], 3) for k in cfgs if k != 'shipped'},
+                identical_to_shipped={k: round(sum(a == b for a, b in zip(outs[k], outs['shipped'])) / len(ids), 4) for k in cfgs if k != 'shipped'})
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=64, help='GSM8K test prompts (the bench uses 64)')
@@ -104,7 +124,7 @@ def main(argv=None):
     from t2repro.base.runtime import as_dtype
     from t2repro.engine.generate import GEN_BATCH, generate_ids
     from t2repro.experiments.bench import bench_model
-    from t2repro.experiments.bench_run import gsm8k_prompt_ids
+    from t2repro.experiments.bench_run import gsm8k_prompt_ids, matmul_flags
     torch.set_num_threads(1)
     t0, load0 = time.time(), os.getloadavg()
     gemm = gemm_rates()
@@ -114,12 +134,14 @@ def main(argv=None):
         generate_ids(model, tok, ids[:2], max_new_tokens=2, batch_size=2)   # warm-up
         run = timed_run(model, tok, ids, a.cap, GEN_BATCH)
         ops = op_shares(model, tok, ids, a.cap, GEN_BATCH)
+        switches = switch_ablation(model, tok, ids, a.cap, GEN_BATCH)
     rows = [dict(method='shipped', task='gsm8k', score=run['tok_per_s'], n=a.n, metric='generated tokens/s')]
+    rows += [dict(method=f'shipped, {k}', task='gsm8k', score=switches['tok_per_s'][k], n=a.n, metric='generated tokens/s') for k in switches['speedup']]
     rows += [dict(method=f"{g['kind']} {g['shape']}", task=f"{g['rows']} rows", score=g['gflops'], metric='GFLOP/s') for g in gemm]
     p = write_results(a.out, rows, model=label, budget=dict(n=a.n, cap=a.cap, batch=GEN_BATCH, threads=1), seed=0,
-                      wall_time_s=time.time() - t0, gemm=gemm, run=run, op_shares=ops, loadavg_before=load0, loadavg_after=os.getloadavg(),
-                      note='a probe of the shipped path (packed weights, shared prefix, GEN_BATCH rows); the ratio itself is results/bench.json')
-    print(f"{run['tok_per_s']} tok/s; prefill {100 * run['prefill_share']:.0f}% of {run['wall_s']} s; ops {ops}; wrote {p}")
+                      wall_time_s=time.time() - t0, gemm=gemm, run=run, op_shares=ops, switches=switches, cpu_matmul_flags=matmul_flags(), loadavg_before=load0, loadavg_after=os.getloadavg(),
+                      note='a probe of the shipped path (packed weights, the KV cache with room, shared prefix, GEN_BATCH rows); the ratio itself is results/bench.json')
+    print(f"{run['tok_per_s']} tok/s; prefill {100 * run['prefill_share']:.0f}% of {run['wall_s']} s; ops {ops}; switches {switches['speedup']}; wrote {p}")
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ import torch
 from ..base.core import write_results, load_json, repo_path, save_figure, set_seed, paired_bootstrap
 from ..base.config import DEFAULT_MODEL, TRAIN_TASKS
 from ..base.models import svf_targets
-from ..base.runtime import Runtime
+from ..base.runtime import Runtime, cpu_flags
 from ..weights.svf import SVF, Expert
 from ..weights.svd import svd_factors
 from ..engine.generate import generate_ids, GEN_BATCH, engine_settings
@@ -23,9 +23,10 @@ from .bench import (TARGETS, QUICK, BenchConfig, verdict, interleave, ratio_of, 
 
 # %% auto #0
 __all__ = ['ENGINE_TARGET', 'OLD_ENGINE', 'COMMITTED', 'RUN_HISTORIES', 'bench_prompts', 'measure_generation',
-           'bf16_matmul_gflops', 'linear_flops_per_token', 'gsm8k_prompt_ids', 'measure_engine', 'same_scores',
-           'generation_bench', 'save_generation_bench', 'engine_table', 'same_score_table', 'measure_precision_step',
-           'measure_cem', 'run_move_shares', 'run_bench', 'ratio_table', 'save_bench', 'bench_cli', 'plot_ratios']
+           'bf16_matmul_gflops', 'linear_flops_per_token', 'gsm8k_prompt_ids', 'matmul_flags', 'measure_engine',
+           'same_scores', 'generation_bench', 'save_generation_bench', 'engine_table', 'same_score_table',
+           'measure_precision_step', 'measure_cem', 'run_move_shares', 'run_bench', 'ratio_table', 'save_bench',
+           'bench_cli', 'plot_ratios']
 
 # %% ../../nbs/76_bench_run.ipynb #4866c23d
 _QUESTIONS = ['What is 17 times 23?', 'Write a Python function that reverses a string.', 'Why is the sky blue?', 'Name three prime numbers larger than 50.',
@@ -90,6 +91,10 @@ def gsm8k_prompt_ids(tok, n:int)->list:
     return [tok(task.prompt(r, tok), add_special_tokens=False).input_ids for r in task.load('test')[:n]]
 
 # %% ../../nbs/76_bench_run.ipynb #cee1a1d9
+def matmul_flags()->list:
+    "The CPU's flags that decide how fast a bf16 or int8 matmul runs (AMX, AVX-512 BF16, VNNI): the engine ratio depends on them."
+    return [f for f in cpu_flags() if f.startswith('amx') or f in ('avx512_bf16', 'avx512_vnni', 'avx_vnni')]
+
 def measure_engine(model, tok, # the model (any dtype: it runs in bf16 inside) and its tokenizer
                    n_prompts:int=64, # GSM8K test prompts
                    new_tokens:int=128, # cap per prompt (>= 128 for the target)
@@ -114,7 +119,8 @@ def measure_engine(model, tok, # the model (any dtype: it runs in bf16 inside) a
                 tok_per_s_old=statistics.median(tps['old']), seconds_new=times['new'], seconds_old=times['old'], tokens=toks,
                 mean_new_tokens=toks['new'][0] / len(ids), prompts=n_prompts, cap=new_tokens, old_batch=old_batch, new_batch=new_batch,
                 identical_share=same, gflop_per_token=fpt / 1e9, bf16_matmul_gflops=gf,
-                roofline_tok_per_s={r: round(g * 1e9 / fpt, 1) for r, g in gf.items()}, loadavg_before=load0, loadavg_after=os.getloadavg())
+                roofline_tok_per_s={r: round(g * 1e9 / fpt, 1) for r, g in gf.items()}, loadavg_before=load0, loadavg_after=os.getloadavg(),
+                cpu_matmul_flags=matmul_flags())
 
 # %% ../../nbs/76_bench_run.ipynb #8d51dca9
 def same_scores(model, tok, # the model and its tokenizer
