@@ -139,11 +139,10 @@ def git_revision(root=None # a git checkout (default: this one)
         return rev + ('+dirty' if dirty else '')
     except Exception: return 'unknown'
 
-_RUN = {}   # this process's `run_revision`, read once
+_RUN = dict(revision=git_revision())   # read as this module is imported, so as a process starts
 
 def run_revision()->str:
-    "The `git_revision` of the code this process runs: read at the first call (each `t2repro` command calls it as it starts) and kept, so a long run names the code it started with, not a commit made while it ran."
-    if 'revision' not in _RUN: _RUN['revision'] = git_revision()
+    "The `git_revision` of the code this process runs: read when it imported the package, so a long run names the code it started with, not a commit made while it ran."
     return _RUN['revision']
 
 # %% ../../nbs/00_core.ipynb #1465828c

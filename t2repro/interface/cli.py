@@ -47,8 +47,6 @@ def run(cmd:str, # a command of `COMMANDS`
     from t2repro.base.options import parser_for
     p = parser_for(cmd)
     if p is not None: p.parse_args(argv)  # --help and bad flags answer here, before the heavy imports
-    from t2repro.base.core import run_revision
-    run_revision()   # the code this run starts with, for its results files
     mod, fn, _ = COMMANDS[cmd]
     try: f = getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e:
