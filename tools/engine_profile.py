@@ -24,25 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def gemm_rates(rows=(8, 64, 256), shapes=(('mlp', 896, 4864), ('lm_head', 896, 151936)), reps=5) -> list:
-    "GFLOP/s of `[rows, k] x [n, k]^T` in bf16, `F.linear` and packed (median of `reps` calls)."
-    import torch
-    out = []
-    for name, k, n in shapes:
-        w = torch.randn(n, k, dtype=torch.bfloat16) * 0.02
-        for r in rows:
-            x = torch.randn(r, k, dtype=torch.bfloat16)
-            wp = torch.ops.mkldnn._reorder_linear_weight(w, r)
-            fs = {'F.linear': lambda: torch.nn.functional.linear(x, w),
-                  'packed': lambda: torch.ops.mkldnn._linear_pointwise(x, wp, None, 'none', [], '')}
-            for kind, f in fs.items():
-                f()
-                ts = []
-                for _ in range(reps):
-                    t = time.perf_counter()
-                    f()
-                    ts.append(time.perf_counter() - t)
-                out.append(dict(shape=name, k=k, n=n, rows=r, kind=kind, gflops=round(2 * r * k * n / statistics.median(ts) / 1e9, 1)))
-    return out
+    "GFLOP/s of `[rows, k] x [n, k]^T` in bf16, `F.linear` and packed (`bench_run.bf16_matmul_gflops`, the median of `reps` calls)."
+    from t2repro.experiments.bench_run import bf16_matmul_gflops
+    return [dict(shape=name, k=k, n=n, rows=r, kind=kind, gflops=round(bf16_matmul_gflops(r, k, n, reps=reps, packed=kind == 'packed'), 1))
+            for name, k, n in shapes for r in rows for kind in ('F.linear', 'packed')]
 
 
 def timed_run(model, tok, ids, cap, batch):

@@ -69,15 +69,18 @@ OLD_ENGINE = dict(pack=False, kv_room=False, share_prefix=False)   # the committ
 
 def bf16_matmul_gflops(rows:int, # rows of the activation (the decode batch)
                        k:int=896, n:int=4864, # the weight's shape `[n, k]` (the 0.5B model's MLP)
-                       reps:int=5 # timed calls (the median)
+                       reps:int=5, # timed calls (the median)
+                       packed:bool=False # time the product with the weight packed once (`15_packed`'s kernel) instead
                       )->float:
-    "GFLOP/s of one bf16 `F.linear` `[rows, k] x [n, k]^T` at the current torch thread count."
+    "GFLOP/s of one bf16 `F.linear` `[rows, k] x [n, k]^T` (or its packed product) at the current torch thread count."
     x, w = torch.randn(rows, k, dtype=torch.bfloat16), torch.randn(n, k, dtype=torch.bfloat16)
-    torch.nn.functional.linear(x, w)
+    if packed: wp = torch.ops.mkldnn._reorder_linear_weight(w, rows)
+    f = (lambda: torch.ops.mkldnn._linear_pointwise(x, wp, None, 'none', [], '')) if packed else (lambda: torch.nn.functional.linear(x, w))
+    f()
     ts = []
     for _ in range(reps):
         t = time.perf_counter()
-        torch.nn.functional.linear(x, w)
+        f()
         ts.append(time.perf_counter() - t)
     return 2 * rows * k * n / statistics.median(ts) / 1e9
 
