@@ -12,7 +12,11 @@ greedy, cap new tokens, `GEN_BATCH` rows, so the same shape as `t2repro bench`'s
 - the same run under `torch.profiler`: each operator's share of the self CPU time (the top ones);
 - what each switch of the engine (`ENGINE`: packed weights, the KV cache with room, the shared prefix) is worth: the
   shipped path and the shipped path with one switch off, interleaved over two rounds, with each one's speed-up (the
-  median tokens/s of the shipped path over the one without it) and the share of outputs it leaves identical.
+  median tokens/s of the shipped path over the one without it) and the share of outputs it leaves identical; beside
+  them the bench's old setting (`OLD_ENGINE`, 8 rows), so `speedup['old setting']` is `generation_engine_vs_hf`'s
+  ratio measured again in this run.
+Run under `ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16` (with `--out` to another file), oneDNN leaves AMX unused: the same
+figures for a CPU without AMX, on this one. The file records the variable.
 It writes `results/engine_profile.json`. A probe, not a benchmark target: the ratio lives in `results/bench.json`.
 """
 from __future__ import annotations
@@ -78,15 +82,16 @@ def op_shares(model, tok, ids, cap, batch, top=8) -> dict:
 
 
 def switch_ablation(model, tok, ids, cap, batch, rounds=2) -> dict:
-    "Tokens/s of the shipped path and of it with each `ENGINE` switch off in turn, interleaved; speed-ups and identical-output shares."
+    "Tokens/s of the shipped path, of it with each `ENGINE` switch off in turn, and of the bench's old setting (`OLD_ENGINE`, 8 rows), interleaved; speed-ups and identical-output shares."
     from t2repro.engine.generate import ENGINE, engine_settings, generate_ids
-    cfgs = {'shipped': {}, **{f'{k} off': {k: False} for k in ENGINE if ENGINE[k]}}
+    from t2repro.experiments.bench_run import OLD_ENGINE
+    cfgs = {'shipped': ({}, batch), **{f'{k} off': ({k: False}, batch) for k in ENGINE if ENGINE[k]}, 'old setting': (OLD_ENGINE, 8)}
     tps, outs = {k: [] for k in cfgs}, {}
     for _ in range(rounds):
-        for k, kw in cfgs.items():
+        for k, (kw, b) in cfgs.items():
             with engine_settings(**kw):
                 t = time.perf_counter()
-                out = generate_ids(model, tok, ids, max_new_tokens=cap, batch_size=batch)
+                out = generate_ids(model, tok, ids, max_new_tokens=cap, batch_size=b)
                 tps[k].append(round(sum(len(g) for g, _ in out) / (time.perf_counter() - t), 2))
             outs.setdefault(k, [g for g, _ in out])
     med = {k: statistics.median(v) for k, v in tps.items()}
@@ -121,10 +126,10 @@ def main(argv=None):
         ops = op_shares(model, tok, ids, a.cap, GEN_BATCH)
         switches = switch_ablation(model, tok, ids, a.cap, GEN_BATCH)
     rows = [dict(method='shipped', task='gsm8k', score=run['tok_per_s'], n=a.n, metric='generated tokens/s')]
-    rows += [dict(method=f'shipped, {k}', task='gsm8k', score=switches['tok_per_s'][k], n=a.n, metric='generated tokens/s') for k in switches['speedup']]
+    rows += [dict(method=k if k == 'old setting' else f'shipped, {k}', task='gsm8k', score=switches['tok_per_s'][k], n=a.n, metric='generated tokens/s') for k in switches['speedup']]
     rows += [dict(method=f"{g['kind']} {g['shape']}", task=f"{g['rows']} rows", score=g['gflops'], metric='GFLOP/s') for g in gemm]
     p = write_results(a.out, rows, model=label, budget=dict(n=a.n, cap=a.cap, batch=GEN_BATCH, threads=1), seed=0,
-                      wall_time_s=time.time() - t0, gemm=gemm, run=run, op_shares=ops, switches=switches, cpu_matmul_flags=matmul_flags(), loadavg_before=load0, loadavg_after=os.getloadavg(),
+                      wall_time_s=time.time() - t0, gemm=gemm, run=run, op_shares=ops, switches=switches, cpu_matmul_flags=matmul_flags(), onednn_max_cpu_isa=os.environ.get('ONEDNN_MAX_CPU_ISA'), loadavg_before=load0, loadavg_after=os.getloadavg(),
                       note='a probe of the shipped path (packed weights, the KV cache with room, shared prefix, GEN_BATCH rows); the ratio itself is results/bench.json')
     print(f"{run['tok_per_s']} tok/s; prefill {100 * run['prefill_share']:.0f}% of {run['wall_s']} s; ops {ops}; switches {switches['speedup']}; wrote {p}")
 
