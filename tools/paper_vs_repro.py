@@ -3,7 +3,8 @@
 
 Usage (from the repository root): `python tools/paper_vs_repro.py`
 
-Reads the committed results files (`results/table1.json`, `table2.json`, `table3.json` and `pass1/table3.json`, `transfer.json`) and puts each
+Reads the committed results files (`results/table1.json`, `table2.json`, `table3.json` and `pass1/table3.json`, `transfer.json`,
+`gsm8k/table4.json`: Table 4's GSM8K rows) and puts each
 of our numbers next to the paper's (typed below from the paper: Llama-3-8B-Instruct for Tables 1-3, Llama-3-8B experts
 on Mistral-7B for transfer). The models differ (8B on GPUs against the embedded 0.5B on two CPU cores), so the
 comparison is of *changes*: each method's difference from its base model, in points, with our paired 95% interval.
@@ -27,11 +28,14 @@ PAPER = {
                'cls': {'math': 25.18, 'humaneval': 62.80, 'arc_challenge': 81.37},
                'few-shot': {'math': 25.47, 'humaneval': 62.99, 'arc_challenge': 82.61}},
     'table3': {'model': 'Llama-3-8B-Instruct', 'prompt': {'math': 13.0, 'humaneval': 19.0, 'arc_challenge': 47.0}},  # pass 1 / pass 2, %
+    'table4': {'model': 'Llama-3-8B-Instruct', 'base': {'gsm8k': 75.89}, 'svf-mlp-attn': {'gsm8k': 79.23}, 'svf-sft': {'gsm8k': 60.50},
+               'lora-rl': {'gsm8k': 57.92}},   # Table 4's GSM8K column (its base: Table 1's)
     'transfer': {'model': 'Llama-3-8B experts on Mistral-7B-Instruct', 'ordered': {'math': 11.96, 'humaneval': 45.12, 'arc_challenge': 72.01},
                  'shuffled': {'math': 10.52, 'humaneval': 40.24, 'arc_challenge': 70.82}},
 }
 NAMES = {'gsm8k': 'GSM8K', 'mbpp': 'MBPP', 'arc_easy': 'ARC-Easy', 'math': 'MATH', 'humaneval': 'HumanEval', 'arc_challenge': 'ARC-Challenge',
-         'lora': 'LoRA', 'svf': 'SVF', 'svf-exact': 'SVF (exact gradient)', 'prompt': 'prompt', 'cls': 'classifier expert', 'few-shot': 'few-shot CEM'}
+         'lora': 'LoRA', 'svf': 'SVF', 'svf-exact': 'SVF (exact gradient)', 'svf-rloo': 'SVF (RLOO)',
+         'svf-mlp-attn': 'SVF on MLP + attention (RL)', 'svf-sft': 'SVF on attention (next-token)', 'lora-rl': 'LoRA (RL)', 'prompt': 'prompt', 'cls': 'classifier expert', 'few-shot': 'few-shot CEM'}
 
 def _reading(d, lo, hi) -> str:
     "What our paired interval lets one say."
@@ -43,10 +47,11 @@ def _reading(d, lo, hi) -> str:
 def comparison_rows(res: Path = ROOT/'results') -> list:
     "One row per (experiment, task, method): the paper's Δ from base and ours with its paired 95% interval, in points."
     rows = []
-    for table in ('table1', 'table2'):
-        ours = {(r['method'], r['task']): r for r in load_json(res/f'{table}.json')['rows']}
+    for table, f in (('table1', 'table1.json'), ('table2', 'table2.json'), ('table4', 'gsm8k/table4.json')):
+        if not (res/f).exists(): continue
+        ours = {(r['method'], r['task']): r for r in load_json(res/f)['rows']}
         P = PAPER[table]
-        methods = [m for m in P if m not in ('model', 'base')] + (['svf-exact'] if table == 'table1' else [])
+        methods = [m for m in P if m not in ('model', 'base')] + (['svf-exact', 'svf-rloo'] if table == 'table1' else [])
         for task in P['base']:
             for m in methods:
                 o, b = ours.get((m, task)), ours.get(('base', task))
@@ -118,7 +123,8 @@ def main():
     res = ROOT/'results'
     rows = comparison_rows(res)
     fig = figure(rows, res/'figures'/'paper_vs_repro.png')
-    srcs = {n: load_json(res/f'{n}.json').get('revision', '')[:12] for n in ('table1', 'table2', 'table3', 'pass1/table3', 'transfer')}
+    srcs = {n: load_json(res/f'{n}.json').get('revision', '')[:12] for n in ('table1', 'table2', 'table3', 'pass1/table3', 'transfer', 'gsm8k/table4')
+            if (res/f'{n}.json').exists()}
     write_results(res/'paper_vs_repro.json', rows, model=load_json(res/'table1.json')['model'], seed=0,
                   budget={'sources': {f'results/{n}.json': f'revision {v}' for n, v in srcs.items()}, 'paper': PAPER},
                   wall_time_s=round(time.time() - t0, 2), command='python tools/paper_vs_repro.py',
