@@ -13,7 +13,7 @@ from .config import PRECISIONS
 
 # %% auto #0
 __all__ = ['FACTORIES', 'cpu_flags', 'cpu_has_bf16', 'resolve_dtype', 'dtype_name', 'as_dtype', 'Runtime', 'DeviceGuard',
-           'device_guard', 'OffHost']
+           'device_guard', 'OffHost', 'release_memory']
 
 # %% ../../nbs/02_runtime.ipynb #0fda24de
 @functools.cache
@@ -131,3 +131,17 @@ class OffHost(torch.Tensor):
     "A CPU tensor that refuses `.numpy()` (and so numpy and matplotlib) as a CUDA tensor does, until `.cpu()`: tests of the code that must move to the host."
     def numpy(self, *args, **kw): raise TypeError("can't convert an off-host tensor to numpy: use Tensor.cpu() first")
     def cpu(self, *args, **kw): return self.as_subclass(torch.Tensor)
+
+# %% ../../nbs/02_runtime.ipynb #f7305a67
+@functools.cache
+def _libc():
+    "glibc, or None where the C library is not glibc."
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return None
+    return libc if hasattr(libc, 'malloc_trim') else None
+
+def release_memory()->bool:
+    "Hand the heap's free pages back to the OS (glibc's `malloc_trim`): True if any were released; False elsewhere."
+    libc = _libc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..base.core import atomic_save_json, atomic_write_bytes, load_json, repo_path, save_figure, write_results
 from ..base.config import METHODS
 from ..base.models import load_model, resolve_model
-from ..base.runtime import Runtime
+from ..base.runtime import Runtime, release_memory
 from ..tasks.registry import get_task
 from ..tasks.evaluate import evaluate, load_rows, with_expert
 from ..train.lora import LoRAConfig, lora_train_defaults, train_lora, load_lora_merged, portable_adapter
@@ -77,6 +77,7 @@ def run_unit(task_name:str, # a task name
         atomic_save_json(dict(model=model_name, task=task_name, method=method, config=[asdict(c) for c in cands]), folder/'config.json')
         run, extra = train_unit(task, method, model, tok, model_name, cands, folder, log)
         extra.update(train_seconds(folder))
+    release_memory()   # what training freed goes back to the OS before scoring
     if _trained(method) == 'lora': model = load_lora_merged(model, run/'adapter')
     with with_expert(model, run/'expert.safetensors' if _trained(method) == 'svf' else None):
         res = evaluate(model, tok, task, rows, batch_size=eval_batch_size, max_new_tokens=max_new_tokens,

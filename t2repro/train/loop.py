@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from ..base.core import atomic_torch_save, atomic_save_json, save_figure
 from ..base.config import TrainConfig
-from ..base.runtime import as_dtype
+from ..base.runtime import as_dtype, release_memory
 from ..tasks.evaluate import evaluate, load_rows
 from .objectives import OBJECTIVES, check_group
 
@@ -222,6 +222,7 @@ def train_loop(learner, # provides model / parameters / live / merged / base / s
                     state.update(best_val=rec['val'], best_step=s)
                     save('best', s, rec['val'])
             state['history'].append(rec)
+            release_memory()   # the step's freed tensors go back to the OS: the run's footprint is what it holds
             state['step'] = s
             if s % cfg.ckpt_every == 0 or s == cfg.steps:
                 save_checkpoint(ck, learner, opt, sched, state)
